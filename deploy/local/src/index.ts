@@ -1,0 +1,4 @@
+export * from './ports.js';
+export * from './child-process.js';
+export * from './kafka.js';
+export * from './clickhouse.js';

@@ -1,0 +1,2 @@
+export type { Command, CommandEntry } from './command.js';
+export { COMMANDS } from './registry.js';

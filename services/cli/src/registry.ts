@@ -1,0 +1,25 @@
+import type { CommandEntry } from './command.js';
+import { notYetAvailable } from './commands/not-yet.js';
+
+function pending(name: string, summary: string, issue: string): CommandEntry {
+  return { name, summary, available: false, load: async () => notYetAvailable(name, summary, issue) };
+}
+
+/** Every subcommand, in the order `streamlens --help` lists them. */
+export const COMMANDS: CommandEntry[] = [
+  pending('analyze', 'Run the whole pipeline embedded on a pcap/pcapng file and store the results locally (chDB)', 'embedded mode, issue 6'),
+  pending('run', 'Run the whole pipeline embedded on live interfaces', 'embedded mode, issue 6'),
+  pending('sql', 'Run ClickHouse SQL against the embedded store or a server', 'embedded mode, issue 6'),
+  pending('health', 'Print the stream-health report (loss, restarts, PTP timing) of a store or server', 'stream health, issue 11'),
+  pending('agent', 'Capture agent: live capture or file replay, decode, publish to Kafka', 'capture agent, issue 3'),
+  pending('dissector', 'Dissector worker: packets topic in, enriched topic out', 'dissector, issue 4'),
+  pending('aggregator', 'Aggregator: enriched topic in, flows and netflow buckets into ClickHouse', 'aggregator, issue 5'),
+  pending('netflow', 'Netflow bucket export (netflow export --format jsonl)', 'aggregator, issue 5'),
+  pending('dev', 'Start/stop a complete local stack without Docker (dev up|down)', 'issue 6'),
+  {
+    name: 'migrate',
+    summary: 'Create or upgrade the ClickHouse schema (database, tables, views)',
+    available: true,
+    load: async () => (await import('./commands/migrate.js')).default,
+  },
+];

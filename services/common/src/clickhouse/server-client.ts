@@ -1,0 +1,83 @@
+/** SqlClient over a ClickHouse server, with the official @clickhouse/client. */
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from './sql-client.js';
+
+export interface ServerClientOptions {
+  /** http(s)://host:port, optionally with user:password@ */
+  url: string;
+  username?: string;
+  password?: string;
+  database?: string;
+  /** Request timeout in ms (default 300000). */
+  requestTimeoutMs?: number;
+  /** TLS: CA certificate (PEM) and optional client certificate/key for mutual TLS. */
+  tls?: { caCert: Buffer; cert?: Buffer; key?: Buffer };
+  settings?: ClickHouseSettings;
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+export class ServerSqlClient implements SqlClient {
+  readonly kind = 'server' as const;
+  readonly describe: string;
+  readonly client: ClickHouseClient;
+
+  constructor(options: ServerClientOptions) {
+    this.describe = `ClickHouse server ${redact(options.url)}`;
+    this.client = createClient({
+      url: options.url,
+      username: options.username,
+      password: options.password,
+      database: options.database,
+      request_timeout: options.requestTimeoutMs ?? 300_000,
+      compression: { request: true, response: true },
+      // Failures reach the caller as errors; the client's own console logging would duplicate them.
+      log: { level: ClickHouseLogLevel.OFF },
+      tls: options.tls ? { ca_cert: options.tls.caCert, cert: options.tls.cert, key: options.tls.key } as never : undefined,
+      clickhouse_settings: {
+        // Inserts return only once the data is written (no async insert buffering).
+        async_insert: 0,
+        // 64-bit integers (ns timestamps) as JSON strings on every server version:
+        // newer servers default to bare numbers, which JSON.parse would round.
+        output_format_json_quote_64bit_integers: 1,
+        ...options.settings,
+      },
+    });
+  }
+
+  async command(sql: string, params?: QueryParams): Promise<void> {
+    await this.client.command({ query: sql, query_params: params });
+  }
+
+  async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
+    const rs = await this.client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+    return rs.json<T>();
+  }
+
+  async queryText(sql: string, format: string, params?: QueryParams): Promise<string> {
+    const rs = await this.client.query({ query: sql, format: format as never, query_params: params });
+    return rs.text();
+  }
+
+  async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.insert({
+      table,
+      values: rows as object[],
+      format: 'JSONEachRow',
+      clickhouse_settings: options?.dedupToken ? dedupSettings(options.dedupToken) : undefined,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

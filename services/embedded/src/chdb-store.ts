@@ -1,0 +1,80 @@
+/**
+ * The embedded ClickHouse engine (chDB) behind the same SqlClient interface as
+ * a server, so the aggregator sink, the migrations and `streamlens sql` run
+ * unchanged on it. Only async chDB calls are used: the sync ones block the
+ * event loop. chDB allows one data directory per process; opening a second,
+ * different one is refused with a clear error.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Session } from 'chdb';
+import { dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from '@streamlens/common';
+
+let openPath: string | undefined;
+
+export class ChdbSqlClient implements SqlClient {
+  readonly kind = 'embedded' as const;
+  readonly describe: string;
+  private session: Session | undefined;
+
+  constructor(readonly dataDir: string) {
+    const path = resolve(dataDir);
+    if (openPath !== undefined && openPath !== path) {
+      throw new Error(`chDB already has ${openPath} open in this process; it allows one data directory per process`);
+    }
+    mkdirSync(path, { recursive: true });
+    try {
+      // 64-bit integers as JSON strings, as the server client asks for.
+      this.session = new Session(path, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+    } catch (err) {
+      throw new Error(`cannot open the embedded store at ${path}: ${(err as Error).message} ` +
+        '(is another streamlens process using this --data-dir?)', { cause: err });
+    }
+    openPath = path;
+    this.describe = `embedded store ${path}`;
+  }
+
+  private live(): Session {
+    if (!this.session) throw new Error(`${this.describe} is closed`);
+    return this.session;
+  }
+
+  async command(sql: string, params?: QueryParams): Promise<void> {
+    const s = this.live();
+    if (params && Object.keys(params).length) await s.queryBindAsync(sql, params, { format: 'Null' });
+    else await s.queryAsync(sql, { format: 'Null' });
+  }
+
+  async queryText(sql: string, format: string, params?: QueryParams): Promise<string> {
+    const s = this.live();
+    const r = params && Object.keys(params).length
+      ? await s.queryBindAsync(sql, params, { format })
+      : await s.queryAsync(sql, { format });
+    return r.text();
+  }
+
+  async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
+    const text = await this.queryText(sql, 'JSONEachRow', params);
+    const rows: T[] = [];
+    for (const line of text.split('\n')) if (line) rows.push(JSON.parse(line) as T);
+    return rows;
+  }
+
+  async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+    if (rows.length === 0) return;
+    let payload = '';
+    for (const r of rows) payload += JSON.stringify(r) + '\n';
+    await this.live().insert({
+      table,
+      values: Buffer.from(payload),
+      format: 'JSONEachRow',
+      settings: options?.dedupToken ? dedupSettings(options.dedupToken) : undefined,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.session?.close();
+    this.session = undefined;
+    openPath = undefined;
+  }
+}
