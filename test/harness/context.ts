@@ -4,12 +4,18 @@ import { inject } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { ServerSqlClient } from '@streamlens/common';
 
+const OFF = 'this test needs Kafka and ClickHouse, but the run has STREAMLENS_TEST_INFRA=off';
+
 export function testBrokers(): string[] {
-  return inject('kafkaBrokers');
+  const brokers = inject('kafkaBrokers');
+  if (!brokers.length) throw new Error(OFF);
+  return brokers;
 }
 
 export function testClickHouseUrl(): string {
-  return inject('clickhouseUrl');
+  const url = inject('clickhouseUrl');
+  if (!url) throw new Error(OFF);
+  return url;
 }
 
 /** A name no other test (or earlier run against an external cluster) uses. */

@@ -11,6 +11,13 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (m: string) => console.log(`[infra] ${m}`);
+  if (process.env.STREAMLENS_TEST_INFRA === 'off') {
+    // Quick runs of pure unit tests; tests that need a server fail with a clear message.
+    log('STREAMLENS_TEST_INFRA=off: no Kafka or ClickHouse for this run');
+    project.provide('kafkaBrokers', []);
+    project.provide('clickhouseUrl', '');
+    return async () => {};
+  }
   const started = Date.now();
   const { kafka, clickhouse } = await provideInfra(log);
   log(`${kafka.describe}`);

@@ -1,0 +1,2 @@
+// Public surface of the aggregator; each module re-exported here as it lands.
+export {};

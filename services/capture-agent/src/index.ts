@@ -1,0 +1,2 @@
+// Public surface of the capture agent; each module re-exported here as it lands.
+export {};

@@ -1,0 +1,60 @@
+/**
+ * Which partition a record goes to. Records of one stream must reach one
+ * consumer so the aggregator can scale out and stay exact, so the routing key
+ * is the coarsest grouping any aggregate needs, within one capture point
+ * (agent_id, interface):
+ *
+ *   PTP (EtherType 0x88F7, or UDP port 319/320)  capture point + "ptp": all PTP
+ *       of a capture point together, so Sync/Follow_Up and request/response
+ *       pairing see both directions and both ports
+ *   other IP                                      capture point + src IP + dst IP
+ *       (directional host pair: every 5-tuple flow, IENA key and Chapter 10
+ *       channel or transfer stream between two hosts stays together)
+ *   other non-IP                                  capture point + src MAC + dst MAC + EtherType
+ *
+ * The hash is Kafka's murmur2 over those bytes, modulo the partition count.
+ */
+import type { PacketRecord } from './records.js';
+import { murmur2 } from './kafka/murmur2.js';
+
+const PTP_ETHERTYPE = 0x88f7;
+
+export class RecordRouter {
+  private readonly scratch = Buffer.alloc(512);
+  private readonly prefixLen: number;
+
+  constructor(agentId: string, iface: string) {
+    const prefix = Buffer.from(`${agentId}\u0000${iface}\u0000`);
+    if (prefix.length > 400) throw new Error('agent id and interface name are too long to route on');
+    prefix.copy(this.scratch);
+    this.prefixLen = prefix.length;
+  }
+
+  /** Routing hash of a record (non-negative 31-bit). */
+  hash(r: PacketRecord): number {
+    const b = this.scratch;
+    let n = this.prefixLen;
+    if (r.ethertype === PTP_ETHERTYPE || r.src_port === 319 || r.src_port === 320 || r.dst_port === 319 || r.dst_port === 320) {
+      // Port 319/320 without UDP would be odd, but TCP never carries PTP: require UDP for IP.
+      if (r.ethertype === PTP_ETHERTYPE || r.ip_proto === 17) {
+        b[n++] = 0x50; // 'P'
+        return murmur2(b, n) & 0x7fffffff;
+      }
+    }
+    if (r.ip_version !== 0) {
+      b[n++] = 0x49; // 'I'
+      n += r.src_ip.copy(b, n);
+      n += r.dst_ip.copy(b, n);
+      return murmur2(b, n) & 0x7fffffff;
+    }
+    b[n++] = 0x45; // 'E'
+    b.writeUIntBE(r.eth_src, n, 6);
+    b.writeUIntBE(r.eth_dst, n + 6, 6);
+    b.writeUInt16BE(r.ethertype & 0xffff, n + 12);
+    return murmur2(b, n + 14) & 0x7fffffff;
+  }
+
+  partitionOf(r: PacketRecord, partitions: number): number {
+    return this.hash(r) % partitions;
+  }
+}

@@ -1,0 +1,2 @@
+// Public surface of the dissector; each module re-exported here as it lands.
+export {};
