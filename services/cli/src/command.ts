@@ -1,12 +1,6 @@
-/** What every `streamlens <command>` module exports. */
-export interface Command {
-  /** One line for `streamlens --help`. */
-  summary: string;
-  /** Full `streamlens <command> --help` text. */
-  help(): string;
-  /** Run with the arguments after the command name; resolves to the exit code. */
-  run(argv: string[]): Promise<number>;
-}
+import type { Command } from '@streamlens/common';
+
+export type { Command };
 
 export interface CommandEntry {
   name: string;

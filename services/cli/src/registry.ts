@@ -1,5 +1,6 @@
 import type { CommandEntry } from './command.js';
 import { notYetAvailable } from './commands/not-yet.js';
+import { loadOptionalCommand } from './optional-module.js';
 
 function pending(name: string, summary: string, issue: string): CommandEntry {
   return { name, summary, available: false, load: async () => notYetAvailable(name, summary, issue) };
@@ -15,7 +16,12 @@ export const COMMANDS: CommandEntry[] = [
   pending('dissector', 'Dissector worker: packets topic in, enriched topic out', 'dissector, issue 4'),
   pending('aggregator', 'Aggregator: enriched topic in, flows and netflow buckets into ClickHouse', 'aggregator, issue 5'),
   pending('netflow', 'Netflow bucket export (netflow export --format jsonl)', 'aggregator, issue 5'),
-  pending('dev', 'Start/stop a complete local stack without Docker (dev up|down)', 'issue 6'),
+  {
+    name: 'dev',
+    summary: 'Start/stop a complete local stack without Docker (dev up|down|status)',
+    available: true,
+    load: () => loadOptionalCommand('@streamlens/local-infra', 'devCommand', 'streamlens dev'),
+  },
   {
     name: 'migrate',
     summary: 'Create or upgrade the ClickHouse schema (database, tables, views)',

@@ -12,3 +12,4 @@ export * from './kafka/kafka-options.js';
 export * from './kafka/murmur2.js';
 export * from './routing.js';
 export * from './service.js';
+export * from './cli-command.js';
