@@ -184,7 +184,13 @@ export interface IenaInfo {
   params: IenaParam[];
 }
 
-export interface AppInfo { protocol: string; message: string; server_name: string | null; version: string | null }
+export interface AppInfo {
+  protocol: string; message: string; server_name: string | null; version: string | null;
+  /** Numeric message code (DHCP type, NTP mode, TLS handshake type, reply code, ...); null when none. */
+  code?: number | null;
+  /** Short protocol-specific text (ALPN, SSH software, DHCP host name, ...); null when none. */
+  detail?: string | null;
+}
 
 export interface EnrichedRecord {
   packet: PacketRecord;
@@ -197,6 +203,8 @@ export interface EnrichedRecord {
   ptp: PtpInfo | null;
   iena: IenaInfo | null;
   app: AppInfo | null;
+  /** Which precedence rule decided frame_type (docs/frame-types.md); '' from older writers. */
+  classified_by?: string;
 }
 
 export interface EnrichedBatch extends BatchHeader {

@@ -95,7 +95,8 @@ export function sampleEnrichedBatch(): EnrichedBatch {
         type_source: 'heuristic', type_candidates: ['D'], trailer: 0xdead, param_count: 1,
         params: [{ param_id: 0xffff, delay: 0, length: null, data: Buffer.from([0xfe, 0xd1, 0x7c, 0xfe]) }],
       },
-      app: { protocol: 'tls', message: 'ClientHello', server_name: 'example.org', version: 'TLS 1.2' },
+      app: { protocol: 'tls', message: 'ClientHello', server_name: 'example.org', version: 'TLS 1.3', code: 1, detail: 'alpn=h2,http/1.1' },
+      classified_by: 'ch10-header',
     }],
   };
 }
