@@ -137,6 +137,19 @@ export interface PtpTlv {
   length: number;
   organization_id: number | null;
   organization_subtype: number | null;
+  value: Buffer;
+  unicast_message_type: number | null;
+  log_inter_message_period: number | null;
+  duration_s: number | null;
+  renewal_invited: boolean | null;
+  link_delay_interval: number | null;
+  time_sync_interval: number | null;
+  announce_interval: number | null;
+  interval_flags: number | null;
+  cumulative_scaled_rate_offset: number | null;
+  gm_time_base_indicator: number | null;
+  scaled_last_gm_freq_change: number | null;
+  path_sequence: string[];
 }
 
 export interface PtpInfo {
@@ -150,6 +163,7 @@ export interface PtpInfo {
   domain: number;
   flags: number;
   correction_scaled_ns: number;
+  message_type_specific: number;
   source_clock_id: string;
   source_port: number;
   sequence_id: number;
@@ -164,6 +178,7 @@ export interface PtpInfo {
   announce: PtpAnnounce | null;
   management_action: number | null;
   management_id: number | null;
+  management_error_id: number | null;
   tlvs: PtpTlv[];
 }
 

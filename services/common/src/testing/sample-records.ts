@@ -87,8 +87,20 @@ export function sampleEnrichedBatch(): EnrichedBatch {
         timestamp_ns: 999_999_999, requesting_clock_id: null, requesting_port: null, target_clock_id: null, target_port: null,
         announce: { current_utc_offset: 37, gm_priority1: 128, gm_clock_class: 248, gm_clock_accuracy: 0xfe,
           gm_offset_scaled_log_variance: 0xffff, gm_priority2: 128, gm_identity: '7483efffff01ac16', steps_removed: 0, time_source: 0x50 },
-        management_action: null, management_id: null,
-        tlvs: [{ type: 8, type_name: 'PATH_TRACE', length: 8, organization_id: null, organization_subtype: null }],
+        message_type_specific: 0xfffffffe, management_action: null, management_id: null, management_error_id: null,
+        tlvs: [{
+          type: 8, type_name: 'PATH_TRACE', length: 8, organization_id: null, organization_subtype: null,
+          value: Buffer.from('7483efffff01ac16', 'hex'), unicast_message_type: null, log_inter_message_period: null,
+          duration_s: null, renewal_invited: null, link_delay_interval: null, time_sync_interval: null,
+          announce_interval: null, interval_flags: null, cumulative_scaled_rate_offset: null,
+          gm_time_base_indicator: null, scaled_last_gm_freq_change: null, path_sequence: ['7483efffff01ac16'],
+        }, {
+          type: 5, type_name: 'GRANT_UNICAST_TRANSMISSION', length: 8, organization_id: null, organization_subtype: null,
+          value: Buffer.from('b0fe0000012c0001', 'hex'), unicast_message_type: 11, log_inter_message_period: -2,
+          duration_s: 300, renewal_invited: true, link_delay_interval: -128, time_sync_interval: 127,
+          announce_interval: 126, interval_flags: 0x0e, cumulative_scaled_rate_offset: -2_147_483_648,
+          gm_time_base_indicator: 65535, scaled_last_gm_freq_change: 2_147_483_647, path_sequence: [],
+        }],
       },
       iena: {
         key: 0x2cfa, size_words: 52, time_us: 31_622_399_999_999, key_status: 2, n2_status: 0, sequence: 65535, type: 'D',
