@@ -10,7 +10,12 @@ function pending(name: string, summary: string, issue: string): CommandEntry {
 export const COMMANDS: CommandEntry[] = [
   pending('analyze', 'Run the whole pipeline embedded on a pcap/pcapng file and store the results locally (chDB)', 'embedded mode, issue 6'),
   pending('run', 'Run the whole pipeline embedded on live interfaces', 'embedded mode, issue 6'),
-  pending('sql', 'Run ClickHouse SQL against the embedded store or a server', 'embedded mode, issue 6'),
+  {
+    name: 'sql',
+    summary: 'Run ClickHouse SQL against the embedded store or a server (no query: interactive prompt)',
+    available: true,
+    load: async () => (await import('./commands/sql.js')).default,
+  },
   pending('health', 'Print the stream-health report (loss, restarts, PTP timing) of a store or server', 'stream health, issue 11'),
   pending('agent', 'Capture agent: live capture or file replay, decode, publish to Kafka', 'capture agent, issue 3'),
   pending('dissector', 'Dissector worker: packets topic in, enriched topic out', 'dissector, issue 4'),

@@ -5,10 +5,10 @@
  * event loop. chDB allows one data directory per process; opening a second,
  * different one is refused with a clear error.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
-import { dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from '@streamlens/common';
+import { assertIdentifier, dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from '@streamlens/common';
 
 let openPath: string | undefined;
 
@@ -77,4 +77,24 @@ export class ChdbSqlClient implements SqlClient {
     this.session = undefined;
     openPath = undefined;
   }
+}
+
+/**
+ * Open the embedded store at `dir` with `database` as the default database.
+ * `mustExist` refuses a directory that holds no StreamLens store (a typo
+ * must not silently create an empty one).
+ */
+export async function openEmbeddedStore(dir: string, opts: { database: string; mustExist: boolean }): Promise<ChdbSqlClient> {
+  if (opts.mustExist && !existsSync(dir)) {
+    throw new Error(`no embedded store at ${resolve(dir)} (run \`streamlens analyze <file> --data-dir ${dir}\` first, or pass --clickhouse-url)`);
+  }
+  const client = new ChdbSqlClient(dir);
+  const db = assertIdentifier(opts.database, 'database name');
+  const [row] = await client.query<{ n: string }>('SELECT count() AS n FROM system.databases WHERE name = {db:String}', { db });
+  if (opts.mustExist && row?.n === '0') {
+    await client.close();
+    throw new Error(`${resolve(dir)} holds no database ${db} (is it a StreamLens data directory?)`);
+  }
+  if (row?.n !== '0') await client.command(`USE ${db}`);
+  return client;
 }

@@ -63,8 +63,13 @@ export class ServerSqlClient implements SqlClient {
   }
 
   async queryText(sql: string, format: string, params?: QueryParams): Promise<string> {
-    const rs = await this.client.query({ query: sql, format: format as never, query_params: params });
-    return rs.text();
+    // exec takes any output format (query() only the ones the client can parse, not Pretty).
+    const statement = sql.trim().replace(/;\s*$/, '');
+    const query = /\bFORMAT\s+\w+\s*$/i.test(statement) ? statement : `${statement}\nFORMAT ${format}`;
+    const { stream } = await this.client.exec({ query, query_params: params });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
