@@ -89,8 +89,11 @@ export interface Ch10Packet {
   complete: boolean;
   csdw: number | null;
   message_count: number | null;
-  time_ns: number | null;
+  /** Epoch ns (timestamp-nanos, exact as bigint). */
+  time_ns: bigint | null;
   time_text: string | null;
+  time_year_from_capture: boolean;
+  reassembled: boolean;
 }
 
 export interface TmatsInfo {
@@ -100,8 +103,10 @@ export interface TmatsInfo {
   program_name: string;
   test_article: string;
   irig106_edition: string;
+  origination_date: string;
   data_sources: { id: string; type: string }[];
-  channels: { recorder_id: string; channel_id: number; data_source_id: string; data_type: string; enabled: boolean }[];
+  channels: { recorder_id: string; channel_id: number; data_source_id: string; data_type: string; enabled: boolean; name: string }[];
+  attribute_count: number;
   text: string;
   complete: boolean;
 }

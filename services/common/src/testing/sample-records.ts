@@ -71,13 +71,14 @@ export function sampleEnrichedBatch(): EnrichedBatch {
           channel_id: 0, packet_length: 1024, data_length: 996, data_type_version: 7, seq: 255, flags: 0x80, data_type: 1,
           data_type_name: 'TMATS', rtc: 2 ** 48 - 1, header_checksum_ok: true, secondary_time_format: 1, secondary_time_s: 946_684_800,
           secondary_time_ns: 999_999_999, secondary_checksum: 'word', data_checksum: 'none', complete: true, csdw: 0x20b,
-          message_count: null, time_ns: null, time_text: null,
+          message_count: null, time_ns: 1_539_814_762_000_000_000n, time_text: '2018-10-17 22:19:22.000',
+          time_year_from_capture: false, reassembled: true,
         }],
         tmats: {
           irig106_release: 0x0b, format: 'ascii', config_changed: false, program_name: 'D200', test_article: 'KC-135',
-          irig106_edition: '15', data_sources: [{ id: 'DS1', type: 'DRS' }],
-          channels: [{ recorder_id: 'R1', channel_id: 3, data_source_id: 'PCM1', data_type: 'PCMIN', enabled: true }],
-          text: 'G\\PN:D200;\r\n', complete: true,
+          irig106_edition: '15', origination_date: '10-17-2018', data_sources: [{ id: 'DS1', type: 'DRS' }],
+          channels: [{ recorder_id: 'R1', channel_id: 3, data_source_id: 'PCM1', data_type: 'PCMIN', enabled: true, name: 'PCM-1' }],
+          attribute_count: 1, text: 'G\\PN:D200;\r\n', complete: true,
         },
       },
       ptp: {
