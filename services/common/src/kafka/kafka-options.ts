@@ -56,7 +56,8 @@ function logCreator(logger: Logger | undefined) {
   };
 }
 
-export function createKafka(o: KafkaOptions, clientId: string, logger?: Logger, level: logLevel = logLevel.WARN): Kafka {
+/** `overrides` tunes the client (e.g. `retry`, `connectionTimeout`) for services that run their own retry loop. */
+export function createKafka(o: KafkaOptions, clientId: string, logger?: Logger, level: logLevel = logLevel.WARN, overrides: Partial<KafkaConfig> = {}): Kafka {
   let sasl: SASLOptions | undefined;
   if (o.kafkaSaslMechanism !== 'none') {
     if (!o.kafkaSaslUsername || o.kafkaSaslPassword === undefined) {
@@ -77,6 +78,7 @@ export function createKafka(o: KafkaOptions, clientId: string, logger?: Logger, 
     sasl,
     logLevel: level,
     logCreator: logCreator(logger) as KafkaConfig['logCreator'],
+    ...overrides,
   };
   return new Kafka(config);
 }
