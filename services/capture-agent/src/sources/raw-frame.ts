@@ -1,0 +1,59 @@
+/** What the capture-file readers hand out: frames and the interfaces they were captured on. */
+
+export interface CaptureInterfaceInfo {
+  /** Position in CaptureFileReader.interfaces(), counted over all sections of a pcapng file. */
+  index: number;
+  /** pcapng section (0 for the first, and for pcap files). */
+  section: number;
+  /** if_name from the pcapng IDB; '' when the file does not say (pcap files never do). */
+  name: string;
+  /** if_description from the pcapng IDB, or ''. */
+  description: string;
+  /** pcap LINKTYPE (1 Ethernet, 113 Linux SLL, 276 SLL2, 101 raw IP, 0 null, ...). */
+  linkType: number;
+  /** Snap length the capture was taken with (0 = unlimited/unknown). */
+  snapLen: number;
+  /** Timestamp units per second: 1e6 (µs), 1e9 (ns), 2^k for binary if_tsresol values. */
+  tsUnitsPerSecond: number;
+  /** if_tsoffset: seconds added to every timestamp of the interface. */
+  tsOffsetSec: number;
+  /** Bytes of frame check sequence at the end of each frame when the file says so (pcap FCS bits, pcapng if_fcslen), else null. */
+  fcsLen: number | null;
+}
+
+/**
+ * One captured frame. The reader reuses this object for every frame: copy
+ * the fields you keep. `data` itself is never overwritten (it is a view into
+ * a chunk the reader does not reuse), so it and anything decoded from it stay
+ * valid for as long as they are referenced.
+ */
+export interface RawFrame {
+  /** 1-based frame number in the file, as Wireshark counts (packet blocks only). */
+  frameNo: number;
+  /** Index into CaptureFileReader.interfaces(). */
+  interfaceIndex: number;
+  /** LINKTYPE of that interface, for decodeFrame. */
+  linkType: number;
+  /** Capture time: whole seconds since the Unix epoch ... */
+  tsSec: number;
+  /** ... and nanoseconds within that second (0..999 999 999). */
+  tsNs: number;
+  /** Captured bytes (data.length). */
+  capLen: number;
+  /** Length of the frame on the wire. */
+  wireLen: number;
+  data: Buffer;
+}
+
+/** A format parser over a chunked file: `next` returns null when it needs `need` bytes at the current position. */
+export interface FrameParser {
+  readonly need: number;
+  /** Frames returned so far. */
+  readonly framesRead: number;
+  readonly interfaces: CaptureInterfaceInfo[];
+  next(): RawFrame | null;
+}
+
+export function newRawFrame(): RawFrame {
+  return { frameNo: 0, interfaceIndex: 0, linkType: 0, tsSec: 0, tsNs: 0, capLen: 0, wireLen: 0, data: Buffer.alloc(0) };
+}
