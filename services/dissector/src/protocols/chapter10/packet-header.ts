@@ -105,10 +105,12 @@ export function readCh10Packet(buf: Buffer, off: number, end: number, opts: Pack
     const csdw = buf.readUInt32LE(bodyStart);
     packet.csdw = csdw;
     packet.message_count = csdwMessageCount(dataType, csdw);
-    if (dataType === CH10_TYPE.TIME_F1) {
-      applyTime(packet, decodeTimeF1(buf, bodyStart + 4, availEnd - bodyStart - 4, csdw, opts.captureTimeMs), errors);
-    } else if (dataType === CH10_TYPE.TIME_F2) {
-      applyTime(packet, decodeTimeF2(buf, bodyStart + 4, availEnd - bodyStart - 4, csdw), errors);
+    // A partial time packet whose time words lie beyond the datagram is not an error: they come later.
+    const timeBytes = availEnd - bodyStart - 4;
+    if (dataType === CH10_TYPE.TIME_F1 && (complete || timeBytes >= 8)) {
+      applyTime(packet, decodeTimeF1(buf, bodyStart + 4, timeBytes, csdw, opts.captureTimeMs), errors);
+    } else if (dataType === CH10_TYPE.TIME_F2 && (complete || timeBytes >= 8)) {
+      applyTime(packet, decodeTimeF2(buf, bodyStart + 4, timeBytes, csdw), errors);
     }
     if (complete) {
       const walked = walkBody(buf, bodyStart + 4, dataEnd, dataType, csdw);
