@@ -108,7 +108,7 @@ describe('Ch10Reassembler', () => {
     expect(r.stats()).toMatchObject({ completed: 3, open: 0 });
   });
 
-  it('bounded: evicts the least recently active transfer past maxOpenTransfers or maxBytes; refuses oversized packets', () => {
+  it('bounded: evicts the oldest transfer past maxOpenTransfers or maxBytes; refuses oversized packets', () => {
     const r = new Ch10Reassembler({ maxOpenTransfers: 2, maxBytes: 10_000, maxPacketBytes: 5_000 });
     const firsts = [1, 2, 3].map((seq) => segment(bigPacket(3000, 10, seq), 988, 0)[0]);
     feed(r, firsts);

@@ -2,6 +2,7 @@
  * Chapter 10 checksums (protocols.md §2.3–2.5). All sums are over little-endian
  * words, modulo the checksum's width; callers guarantee the bounds.
  */
+import { u32le } from './byte-reads.js';
 
 /** Primary header checksum: the sum of the eleven LE u16 words at off..off+21. */
 export function headerChecksum(buf: Buffer, off: number): number {
@@ -49,21 +50,41 @@ export function dataChecksumOk(buf: Buffer, start: number, end: number, flags: n
     for (let i = start; i < end; i++) sum += buf[i];
     return (sum & 0xff) === buf[end];
   }
-  if (kind === 2) {
-    let sum = 0;
-    let i = start;
-    for (; i + 1 < end; i += 2) sum += buf[i] | (buf[i + 1] << 8);
-    if (i < end) sum += buf[i];
-    return (sum & 0xffff) === (buf[end] | (buf[end + 1] << 8));
-  }
-  if (kind === 3) {
-    let sum = 0;
-    let i = start;
-    for (; i + 3 < end; i += 4) sum = (sum + buf.readUInt32LE(i)) >>> 0;
-    let tail = 0;
-    for (let k = 0; i < end; i++, k++) tail += buf[i] * 2 ** (8 * k);
-    sum = (sum + tail) >>> 0;
-    return sum === buf.readUInt32LE(end);
-  }
+  if (kind === 2) return sum16(buf, start, end) === (buf[end] | (buf[end + 1] << 8));
+  if (kind === 3) return sum32(buf, start, end) === u32le(buf, end);
   return true;
+}
+
+// Sums stay exact as doubles: at most 2^27 bytes of packet, so < 2^27 · 2^32 / 4 < 2^53.
+function sum32(buf: Buffer, start: number, end: number): number {
+  const n = (end - start) >>> 2;
+  let sum = 0;
+  let i = start;
+  const at = buf.byteOffset + start;
+  if ((at & 3) === 0 && n >= 16) {
+    // Aligned: a typed-array view reads words about twice as fast as byte arithmetic.
+    const words = new Uint32Array(buf.buffer, at, n);
+    for (let k = 0; k < n; k++) sum += words[k];
+    i += n * 4;
+  } else {
+    for (; i + 3 < end; i += 4) sum += (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16)) + buf[i + 3] * 0x1000000;
+  }
+  for (let k = 0; i < end; i++, k++) sum += buf[i] * 2 ** (8 * k); // last partial word, zero-padded
+  return sum % 0x100000000;
+}
+
+function sum16(buf: Buffer, start: number, end: number): number {
+  const n = (end - start) >>> 1;
+  let sum = 0;
+  let i = start;
+  const at = buf.byteOffset + start;
+  if ((at & 1) === 0 && n >= 16) {
+    const words = new Uint16Array(buf.buffer, at, n);
+    for (let k = 0; k < n; k++) sum += words[k];
+    i += n * 2;
+  } else {
+    for (; i + 1 < end; i += 2) sum += buf[i] | (buf[i + 1] << 8);
+  }
+  if (i < end) sum += buf[i];
+  return sum % 0x10000;
 }

@@ -4,6 +4,7 @@
  * per-message intra-packet headers of the common types that checks the
  * messages tile the body. A body that does not tile is `ch10.bad_body`.
  */
+import { u16le } from './byte-reads.js';
 import { CH10_TYPE as T } from './data-types.js';
 
 /** The walk found a layout that does not fit the body. */
@@ -44,7 +45,7 @@ export function walkBody(buf: Buffer, start: number, end: number, dataType: numb
       let pos = start;
       for (let i = 0; i < count; i++) {
         if (pos + 14 > end) return BODY_BAD;
-        const len = buf.readUInt16LE(pos + 12);
+        const len = u16le(buf, pos + 12);
         pos += 14 + len;
         if (pos > end) return BODY_BAD;
       }
@@ -66,7 +67,7 @@ export function walkBody(buf: Buffer, start: number, end: number, dataType: numb
       let pos = start;
       for (let i = 0; i < count; i++) {
         if (pos + 12 > end) return BODY_BAD;
-        const len = buf.readUInt16LE(pos + 8);
+        const len = u16le(buf, pos + 8);
         pos += 12 + len + (len & 1);
         if (pos > end) return BODY_BAD;
       }
@@ -79,7 +80,7 @@ export function walkBody(buf: Buffer, start: number, end: number, dataType: numb
       let count = 0;
       while (pos < end) {
         if (pos + iph + 4 > end) return BODY_BAD;
-        const len = buf.readUInt16LE(pos + iph);
+        const len = u16le(buf, pos + iph);
         pos += iph + 4 + len + (len & 1);
         if (pos > end) return BODY_BAD;
         count++;
@@ -92,7 +93,7 @@ export function walkBody(buf: Buffer, start: number, end: number, dataType: numb
       let pos = start;
       for (let i = 0; i < count; i++) {
         if (pos + 12 > end) return BODY_BAD;
-        const len = buf.readUInt16LE(pos + 8) & 0x3fff;
+        const len = u16le(buf, pos + 8) & 0x3fff;
         pos += 12 + len + (len & 1);
         if (pos > end) return BODY_BAD;
       }
@@ -106,7 +107,7 @@ export function walkBody(buf: Buffer, start: number, end: number, dataType: numb
       let pos = start;
       for (let i = 0; i < count; i++) {
         if (pos + iphLen > end) return BODY_BAD;
-        const len = buf.readUInt16LE(pos + 10);
+        const len = u16le(buf, pos + 10);
         pos += iphLen + len + (len & 1);
         if (pos > end) return BODY_BAD;
       }

@@ -6,6 +6,7 @@
  * is bounds-checked against `end` (the bytes actually available).
  */
 import type { Ch10Packet } from '@streamlens/common';
+import { u32le, u48le } from './byte-reads.js';
 import { dataChecksumOk, dataChecksumSize, headerChecksum, secondaryChecksumKind } from './checksums.js';
 import { BODY_BAD, BODY_NOT_WALKED, csdwMessageCount, walkBody } from './csdw.js';
 import { CH10_TYPE, ch10DataTypeName } from './data-types.js';
@@ -47,8 +48,8 @@ export interface PacketRead {
  */
 export function readCh10Packet(buf: Buffer, off: number, end: number, opts: PacketReadOptions, errors: string[], out: PacketRead): void {
   const channelId = buf[off + 2] | (buf[off + 3] << 8);
-  const packetLength = buf.readUInt32LE(off + 4);
-  const dataLength = buf.readUInt32LE(off + 8);
+  const packetLength = u32le(buf, off + 4);
+  const dataLength = u32le(buf, off + 8);
   const flags = buf[off + 14];
   const dataType = buf[off + 15];
   const checksumOk = headerChecksum(buf, off) === (buf[off + 22] | (buf[off + 23] << 8));
@@ -61,7 +62,7 @@ export function readCh10Packet(buf: Buffer, off: number, end: number, opts: Pack
     flags,
     data_type: dataType,
     data_type_name: ch10DataTypeName(dataType),
-    rtc: buf.readUIntLE(off + 16, 6),
+    rtc: u48le(buf, off + 16),
     header_checksum_ok: checksumOk,
     secondary_time_format: null,
     secondary_time_s: null,
@@ -102,7 +103,7 @@ export function readCh10Packet(buf: Buffer, off: number, end: number, opts: Pack
   const dataEnd = bodyStart + dataLength;
   const availEnd = complete ? dataEnd : Math.min(dataEnd, end);
   if (dataLength >= 4 && bodyStart + 4 <= end) {
-    const csdw = buf.readUInt32LE(bodyStart);
+    const csdw = u32le(buf, bodyStart);
     packet.csdw = csdw;
     packet.message_count = csdwMessageCount(dataType, csdw);
     // A partial time packet whose time words lie beyond the datagram is not an error: they come later.

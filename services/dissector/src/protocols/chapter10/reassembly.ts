@@ -14,7 +14,7 @@
  * the packets that start in a datagram).
  *
  * Bounded: at most `maxOpenTransfers` open transfers and `maxBytes` buffered
- * (the least recently active ones are evicted), no packet above
+ * (the oldest ones are evicted), no packet above
  * `maxPacketBytes` is buffered (a lying length allocates nothing), and a
  * transfer idle for `timeoutMs` of record time is dropped. Slices may arrive
  * out of order after the first; duplicates are ignored; overlaps and overruns
@@ -82,6 +82,7 @@ export class Ch10Reassembler {
   private readonly maxPacketBytes: number;
   private readonly timeoutMs: number;
   private buffered = 0;
+  private lastExpiryMs = -Infinity;
   private readonly scratchFrameTypes: string[] = [];
   private readonly counts = {
     started: 0, completed: 0, segments: 0, reordered: 0, orphans: 0, duplicates: 0, aborted: 0,
@@ -109,8 +110,10 @@ export class Ch10Reassembler {
   accept(flowKey: string, payload: Buffer, result: Ch10Result, nowMs: number): void {
     const info = result.info;
     if (info.seg_offset === null || info.udp_format === 3) return;
-    this.expire(nowMs);
-    const key = `${flowKey}|${info.seg_channel_id}|${info.seg_channel_seq ?? '-'}`;
+    // Expiry scans every open transfer, so it runs at most every timeoutMs / 4 of record time.
+    if (nowMs - this.lastExpiryMs >= this.timeoutMs / 4 || nowMs < this.lastExpiryMs) this.expire(nowMs);
+    // One string per segmented datagram: flow, then channel ID and channel sequence packed in one number.
+    const key = flowKey + '|' + ((info.seg_channel_id as number) * 512 + (info.seg_channel_seq ?? 256));
     const sliceStart = result.dataOffset;
     const sliceLen = payload.length - sliceStart;
     if (info.seg_offset === 0) {
@@ -147,13 +150,8 @@ export class Ch10Reassembler {
     t.covered += sliceLen;
     t.lastMs = nowMs;
     this.counts.segments++;
-    // Keep the map in least-recently-active order for expiry and eviction.
-    this.open.delete(key);
-    if (t.covered < t.length) {
-      this.open.set(key, t);
-      return;
-    }
-    this.buffered -= t.length;
+    if (t.covered < t.length) return;
+    this.drop(key, t);
     this.counts.completed++;
     this.complete(t, result, nowMs);
   }
@@ -174,6 +172,7 @@ export class Ch10Reassembler {
       result.errors.push('ch10.segment_too_large');
       return;
     }
+    // Evict in start order (Map insertion order): the oldest transfer is the likeliest to be dead.
     while (this.open.size > 0 && (this.open.size >= this.maxOpen || this.buffered + length > this.maxBytes)) {
       const [oldestKey, oldest] = this.open.entries().next().value as [string, Transfer];
       this.drop(oldestKey, oldest);
@@ -229,11 +228,12 @@ export class Ch10Reassembler {
     this.buffered -= t.length;
   }
 
-  /** Drops transfers idle for longer than timeoutMs before `nowMs` (call it on idle too). */
+  /** Drops transfers idle for longer than timeoutMs before `nowMs` (the service may call it when idle too). */
   expire(nowMs: number): void {
+    this.lastExpiryMs = nowMs;
     const limit = nowMs - this.timeoutMs;
     for (const [key, t] of this.open) {
-      if (t.lastMs >= limit) break;
+      if (t.lastMs >= limit) continue;
       this.drop(key, t);
       this.counts.timeouts++;
     }

@@ -5,6 +5,7 @@
  * without allocating and says whether the bytes after it can be validated
  * (a packet sync there) or only trusted with flow context (continuations).
  */
+import { u32le } from './byte-reads.js';
 import { CH10_SYNC } from './packet-header.js';
 
 export interface TransferHeader {
@@ -62,14 +63,14 @@ export function readFormat1(p: Buffer, th: TransferHeader): boolean {
   if ((b0 & 0x0f) !== 1 || b0 >> 4 > 1 || p.length < 4) return false;
   reset(th, 1);
   th.msgType = b0 >> 4;
-  th.seq = p.readUInt32LE(0) >>> 8;
+  th.seq = p[1] | (p[2] << 8) | (p[3] << 16);
   th.seqBits = 24;
   if (th.msgType === 0) {
     th.dataOffset = 4;
     return true;
   }
   if (p.length < 12 || p[7] !== 0) return false;
-  const segOffset = p.readUInt32LE(8);
+  const segOffset = u32le(p, 8);
   if (segOffset >= MAX_SEGMENT_OFFSET) return false;
   th.segChannelId = p[4] | (p[5] << 8);
   th.segChannelSeq = p[6];
