@@ -32,7 +32,7 @@ const CASES: CaptureCase[] = [
 ];
 
 /** Dissect every frame of a capture the way the classifier would call us. */
-export function dissectCapture(path: string): (PtpResult | null)[] {
+function dissectCapture(path: string): (PtpResult | null)[] {
   return readCaptureFrames(path).map((f) => {
     const p = framePayload(f.data);
     if (p.kind === 'ethernet-ptp') return dissectPtp(p.payload, 'ethernet', 0, 0);
@@ -42,7 +42,7 @@ export function dissectCapture(path: string): (PtpResult | null)[] {
 }
 
 /** Compare every mapped field of every frame with tshark; returns the mismatches (empty when equal). */
-export function compareWithTshark(path: string, results: (PtpResult | null)[]): string[] {
+function compareWithTshark(path: string, results: (PtpResult | null)[]): string[] {
   const rows = tsharkFields(path, PTP_TSHARK_FIELDS.map(([f]) => f));
   const mismatches: string[] = [];
   expect(rows.length).toBe(results.length);
