@@ -161,7 +161,7 @@ export function writePcap(path: string, frames: Buffer[], linkType = 1): void {
   gh.writeUInt16LE(4, 6);
   gh.writeUInt32LE(262144, 16);
   gh.writeUInt32LE(linkType, 20);
-  const parts = [gh];
+  const parts: Buffer[] = [gh];
   frames.forEach((f, i) => {
     const rh = Buffer.alloc(16);
     rh.writeUInt32LE(1_700_000_000 + i, 0);
