@@ -23,7 +23,7 @@ export const PTP_ERRORS = {
 } as const;
 
 export const PTP_WARNINGS = {
-  /** UDP: an event message (Sync, Delay_Req, Pdelay_*) not on port 319, or a general message not on 320. */
+  /** UDP: an event message (Sync, Delay_Req, Pdelay_Req, Pdelay_Resp) on port 320 and not 319, or a general message on 319 and not 320. */
   portClassMismatch: 'ptp.port_class_mismatch',
   /** minorVersionPTP 0 and controlField differs from the IEEE 1588-2008 legacy value for the type. */
   controlMismatch: 'ptp.control_mismatch',

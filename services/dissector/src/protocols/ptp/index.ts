@@ -103,8 +103,10 @@ export function dissectPtp(payload: Buffer, transport: PtpTransport, srcPort: nu
 function checkConventions(info: PtpInfo, transport: PtpTransport, srcPort: number, dstPort: number, errors: string[]): void {
   const type = info.message_type;
   if (transport === 'udp') {
-    const port = isPtpEventMessage(type) ? PTP_EVENT_PORT : PTP_GENERAL_PORT;
-    if (srcPort !== port && dstPort !== port) errors.push(PTP_WARNINGS.portClassMismatch);
+    // Only the two standard ports have a class; a configured extra PTP port carries both kinds.
+    const onEvent = srcPort === PTP_EVENT_PORT || dstPort === PTP_EVENT_PORT;
+    const onGeneral = srcPort === PTP_GENERAL_PORT || dstPort === PTP_GENERAL_PORT;
+    if (isPtpEventMessage(type) ? onGeneral && !onEvent : onEvent && !onGeneral) errors.push(PTP_WARNINGS.portClassMismatch);
   }
   // controlField is deprecated in v2.1 (the 2019 sample sends 0 for everything), so only 2008 messages are checked.
   if (info.minor_version === 0 && info.control !== PTP_LEGACY_CONTROL[type]) errors.push(PTP_WARNINGS.controlMismatch);

@@ -118,9 +118,10 @@ describe('validation errors (§3.10)', () => {
 });
 
 describe('warnings (§3.10 item 7)', () => {
-  it('port class: an event message on 320 only, a general message on 319 only', () => {
+  it('port class: an event message on 320 and not 319, a general message on 319 and not 320', () => {
     expect(dissectPtp(sync(), 'udp', 320, 320)!.errors).toEqual(['ptp.port_class_mismatch']);
     expect(dissectPtp(sync(), 'udp', 50000, 319)!.errors).toEqual([]);
+    expect(dissectPtp(sync(), 'udp', 1319, 1319)!.errors).toEqual([]); // a configured extra PTP port has no class
     const fu = ptpMessage({ type: 8, control: 2, logInterval: 0 }, timestamp(1, 1));
     expect(dissectPtp(fu, 'udp', 319, 319)!.errors).toEqual(['ptp.port_class_mismatch']);
     expect(dissectPtp(fu, 'ethernet', 0, 0)!.errors).toEqual([]);
