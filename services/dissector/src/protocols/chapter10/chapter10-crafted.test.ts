@@ -3,6 +3,8 @@
  * transfer format, several packets per datagram, every checksum width,
  * secondary-header kinds, length errors, time decoding, TMATS, data-type names.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   buildPacket, format1, format2, format3, timeF1Body, u32le,
@@ -296,5 +298,11 @@ describe('data-type names', () => {
     expect(assigned.length).toBe(38);
     expect(new Set(assigned.map(([, n]) => n)).size).toBe(assigned.length);
     for (let t = 0; t < 256; t++) expect(ch10DataTypeName(t)).toMatch(/^(TMATS|CH10-[A-Za-z0-9-]+)$/);
+  });
+
+  it('docs/protocols/chapter10.md lists exactly these names', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../../../../docs/protocols/chapter10.md', import.meta.url)), 'utf8');
+    const rows = [...doc.matchAll(/\| 0x([0-9A-F]{2}) \| `([^`]+)` \|/g)].map((m) => [parseInt(m[1], 16), m[2]]);
+    expect(rows.sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(ch10AssignedDataTypes().map(([t, n]) => [t, n]));
   });
 });
