@@ -1,0 +1,196 @@
+/**
+ * Flow keys and the table that finds them without building a string per
+ * record.
+ *
+ * A key is directional and per frame type, within one capture point:
+ *   IPv4 / IPv6 flows   frame_type, src_ip, dst_ip, ip_proto, src_port, dst_port
+ *                       (MACs 0; ethertype is the IP ethertype)
+ *   non-IP frames       frame_type, src MAC, dst MAC, ethertype
+ *                       (IPs ::, ip_proto and ports 0) - PTP over Ethernet, ARP, ...
+ * A record that claims IP but carries no usable addresses (a truncated
+ * header) is keyed as a non-IP frame.
+ *
+ * IPv4 keys live in nested Maps of numbers (source, destination, then frame
+ * type/protocol/ports packed into one safe integer); IPv6 and non-IP keys in a
+ * Map of strings. Every key is also on an intrusive list ordered by the
+ * epoch in which it was last touched, which makes eviction of the oldest keys
+ * O(1) and deterministic.
+ */
+import type { IatRunning } from './inter-arrival.js';
+import type { WindowAgg } from './flow-windows.js';
+
+export const enum Family {
+  L2 = 0,
+  V4 = 4,
+  V6 = 6,
+}
+
+export class FlowKey implements IatRunning {
+  // identity
+  family: Family = Family.L2;
+  frameType = '';
+  src4 = 0;
+  dst4 = 0;
+  src6: Buffer | null = null;
+  dst6: Buffer | null = null;
+  proto = 0;
+  sport = 0;
+  dport = 0;
+  smac = 0;
+  dmac = 0;
+  ethertype = 0;
+  /** Lookup key inside its table (packed number for IPv4, string otherwise). */
+  mapKey: number | string = 0;
+  /** Source address in the capture point's local networks (netflow "out"). */
+  srcLocal = false;
+  // inter-arrival continuity: time of the last packet
+  hasLast = false;
+  lastSec = 0;
+  lastNs = 0;
+  // running inter-arrival statistics (Welford)
+  n = 0;
+  mean = 0;
+  m2 = 0;
+  // open windows: the newest, and any older ones still open (late records)
+  cur: WindowAgg | null = null;
+  older: WindowAgg[] | null = null;
+  // recency list
+  prev: FlowKey | null = null;
+  next: FlowKey | null = null;
+  touchedEpoch = -1;
+}
+
+/** Frame-type strings to small ids (only used inside packed IPv4 keys). */
+export class FrameTypeIds {
+  private readonly ids = new Map<string, number>();
+  /** Returns -1 once 4096 distinct frame types exist (the key then falls back to a string). */
+  id(ft: string): number {
+    let id = this.ids.get(ft);
+    if (id === undefined) {
+      if (this.ids.size >= 4096) return -1;
+      id = this.ids.size;
+      this.ids.set(ft, id);
+    }
+    return id;
+  }
+}
+
+/** ((ft * 256 + proto) * 65536 + sport) * 65536 + dport: 52 bits, exact in a double. */
+export function packV4Tail(ftId: number, proto: number, sport: number, dport: number): number {
+  return ((ftId * 256 + (proto & 0xff)) * 65536 + (sport & 0xffff)) * 65536 + (dport & 0xffff);
+}
+
+export function v4String(a: number): string {
+  return `::ffff:${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+}
+
+export function v6String(b: Buffer): string {
+  let s = '';
+  for (let i = 0; i < 16; i += 2) s += (i ? ':' : '') + b.readUInt16BE(i).toString(16);
+  return s;
+}
+
+export function srcIpString(k: FlowKey): string {
+  return k.family === Family.V4 ? v4String(k.src4) : k.family === Family.V6 ? v6String(k.src6!) : '::';
+}
+
+export function dstIpString(k: FlowKey): string {
+  return k.family === Family.V4 ? v4String(k.dst4) : k.family === Family.V6 ? v6String(k.dst6!) : '::';
+}
+
+function cmp(a: number | string, b: number | string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Total order on keys of one capture point (row order inside an epoch's inserts). */
+export function compareKeys(a: FlowKey, b: FlowKey): number {
+  return cmp(a.family, b.family) || cmp(a.frameType, b.frameType)
+    || (a.family === Family.V4 ? cmp(a.src4, b.src4) || cmp(a.dst4, b.dst4)
+      : a.family === Family.V6 ? Buffer.compare(a.src6!, b.src6!) || Buffer.compare(a.dst6!, b.dst6!) : 0)
+    || cmp(a.proto, b.proto) || cmp(a.sport, b.sport) || cmp(a.dport, b.dport)
+    || cmp(a.smac, b.smac) || cmp(a.dmac, b.dmac) || cmp(a.ethertype, b.ethertype);
+}
+
+/** String lookup key of an IPv6 or non-IP key (and of IPv4 keys past 4096 frame types). */
+export function stringKey(k: FlowKey): string {
+  if (k.family === Family.L2) return `E|${k.frameType}|${k.smac}|${k.dmac}|${k.ethertype}`;
+  const src = k.family === Family.V4 ? String(k.src4) : k.src6!.toString('hex');
+  const dst = k.family === Family.V4 ? String(k.dst4) : k.dst6!.toString('hex');
+  return `${k.family}|${k.frameType}|${src}|${dst}|${k.proto}|${k.sport}|${k.dport}`;
+}
+
+/** The keys of one capture point. */
+export class FlowTable {
+  private readonly v4 = new Map<number, Map<number, Map<number, FlowKey>>>();
+  private readonly other = new Map<string, FlowKey>();
+  head: FlowKey | null = null;
+  tail: FlowKey | null = null;
+  size = 0;
+
+  getV4(src: number, dst: number, tail: number): FlowKey | undefined {
+    return this.v4.get(src)?.get(dst)?.get(tail);
+  }
+
+  getOther(key: string): FlowKey | undefined {
+    return this.other.get(key);
+  }
+
+  /** Add a key whose mapKey and identity are set; it becomes the most recent. */
+  add(k: FlowKey, epoch: number): void {
+    if (typeof k.mapKey === 'number') {
+      let bySrc = this.v4.get(k.src4);
+      if (!bySrc) this.v4.set(k.src4, (bySrc = new Map()));
+      let byDst = bySrc.get(k.dst4);
+      if (!byDst) bySrc.set(k.dst4, (byDst = new Map()));
+      byDst.set(k.mapKey, k);
+    } else {
+      this.other.set(k.mapKey, k);
+    }
+    this.size++;
+    this.append(k);
+    k.touchedEpoch = epoch;
+  }
+
+  remove(k: FlowKey): void {
+    if (typeof k.mapKey === 'number') {
+      const bySrc = this.v4.get(k.src4);
+      const byDst = bySrc?.get(k.dst4);
+      if (byDst?.delete(k.mapKey)) {
+        if (byDst.size === 0) {
+          bySrc!.delete(k.dst4);
+          if (bySrc!.size === 0) this.v4.delete(k.src4);
+        }
+      }
+    } else {
+      this.other.delete(k.mapKey);
+    }
+    this.size--;
+    this.unlink(k);
+  }
+
+  /** Mark a key used in `epoch`: the first use in an epoch moves it to the recent end. */
+  touch(k: FlowKey, epoch: number): void {
+    if (k.touchedEpoch === epoch) return;
+    k.touchedEpoch = epoch;
+    if (this.tail === k) return;
+    this.unlink(k);
+    this.append(k);
+  }
+
+  private append(k: FlowKey): void {
+    k.prev = this.tail;
+    k.next = null;
+    if (this.tail) this.tail.next = k;
+    else this.head = k;
+    this.tail = k;
+  }
+
+  private unlink(k: FlowKey): void {
+    if (k.prev) k.prev.next = k.next;
+    else if (this.head === k) this.head = k.next;
+    if (k.next) k.next.prev = k.prev;
+    else if (this.tail === k) this.tail = k.prev;
+    k.prev = null;
+    k.next = null;
+  }
+}
