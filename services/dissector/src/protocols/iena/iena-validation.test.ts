@@ -4,6 +4,7 @@
  * real packets and random bytes never throw).
  */
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { framePayload, publicCapture, readCaptureFrames } from '../../../test-oracles/capture-frames.js';
 import {
   DEFAULT_IENA_MAX_PARAMS, IenaSequenceTracker, dissectIena, looksLikeChapter10, parseIenaKeyTypes, typeFromKeyStatus,
@@ -152,6 +153,11 @@ describe('parseIenaKeyTypes', () => {
     expect(parseIenaKeyTypes(undefined)).toEqual(new Map());
     expect(parseIenaKeyTypes(null)).toEqual(new Map());
     expect(parseIenaKeyTypes({ '0x001a': 'P', '26': 'P' })).toEqual(new Map([[26, 'P']]));
+  });
+
+  it('reads the documented config-file section (YAML turns bare 0x keys into numbers)', () => {
+    const doc = parseYaml('iena-key-types:\n  0x2cfa: D\n  "0x24fb": N\n  "41789": M\n  26: q\n') as Record<string, unknown>;
+    expect(parseIenaKeyTypes(doc['iena-key-types'])).toEqual(new Map([[0x2cfa, 'D'], [0x24fb, 'N'], [41789, 'M'], [26, 'Q']]));
   });
 
   it('names the bad entry', () => {
