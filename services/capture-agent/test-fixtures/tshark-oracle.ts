@@ -9,12 +9,12 @@ import { CaptureFileReader, decodeFrame, DEFAULT_PAYLOAD_CAP } from '../src/inde
 
 export const TSHARK_FIELDS = [
   'frame.number', 'frame.time_epoch', 'frame.len', 'frame.cap_len', 'frame.protocols', 'frame.interface_id',
-  'eth.src', 'eth.dst', 'eth.type', 'vlan.id', 'vlan.etype', 'sll.src.eth', 'sll.etype',
+  'eth.src', 'eth.dst', 'eth.type', 'vlan.id', 'vlan.etype', 'ieee8021ad.id', 'sll.src.eth', 'sll.etype',
   'ip.version', 'ip.src', 'ip.dst', 'ip.proto', 'ip.ttl', 'ip.dsfield', 'ip.id', 'ip.flags', 'ip.frag_offset', 'ip.hdr_len', 'ip.len', 'ip.opt.type',
   'ipv6.src', 'ipv6.dst', 'ipv6.nxt', 'ipv6.hlim', 'ipv6.tclass', 'ipv6.flow', 'ipv6.plen',
   'ipv6.hopopts.nxt', 'ipv6.routing.nxt', 'ipv6.fraghdr.nxt', 'ipv6.dstopts.nxt', 'ah.next_header',
   'ipv6.fraghdr.ident', 'ipv6.fraghdr.offset', 'ipv6.fraghdr.more',
-  'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.window_size_value', 'tcp.len', 'tcp.payload',
+  'tcp.srcport', 'tcp.dstport', 'tcp.hdr_len', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.window_size_value', 'tcp.len', 'tcp.payload',
   'udp.srcport', 'udp.dstport', 'udp.length', 'udp.payload',
   'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code',
   'arp.opcode', 'arp.src.hw_mac', 'arp.src.proto_ipv4', 'arp.dst.hw_mac', 'arp.dst.proto_ipv4',
@@ -62,6 +62,8 @@ export interface DecodedFrame {
   frameNo: number;
   linkType: number;
   interfaceIndex: number;
+  /** Interface number within its pcapng section (what tshark shows as frame.interface_id). */
+  interfaceInSection: number;
   tsSec: number;
   tsNs: number;
   data: Buffer;
@@ -79,7 +81,12 @@ export async function decodeFile(file: string, payloadCap = DEFAULT_PAYLOAD_CAP)
         const rec = emptyPacketRecord();
         rec.frame_no = f.frameNo;
         decodeFrame(f.linkType, f.data, f.wireLen, rec, payloadCap);
-        frames.push({ frameNo: f.frameNo, linkType: f.linkType, interfaceIndex: f.interfaceIndex, tsSec: f.tsSec, tsNs: f.tsNs, data: f.data, rec });
+        const ifs = reader.interfaces();
+        const sectionStart = ifs.findIndex((i) => i.section === ifs[f.interfaceIndex].section);
+        frames.push({
+          frameNo: f.frameNo, linkType: f.linkType, interfaceIndex: f.interfaceIndex, interfaceInSection: f.interfaceIndex - sectionStart,
+          tsSec: f.tsSec, tsNs: f.tsNs, data: f.data, rec,
+        });
       }
     } while (await reader.fill());
   } catch (err) {
@@ -93,9 +100,10 @@ export async function decodeFile(file: string, payloadCap = DEFAULT_PAYLOAD_CAP)
 const num = (s: string | undefined): number => (s === undefined ? NaN : Number(s));
 const macNum = (s: string | undefined): number => (s === undefined ? 0 : parseInt(s.replace(/:/g, ''), 16));
 const hex = (b: Buffer): string => b.toString('hex');
-const ipv4Hex = (s: string): string => Buffer.from(s.split('.').map(Number)).toString('hex');
+const ipv4Hex = (s: string | undefined): string => (s === undefined ? '' : Buffer.from(s.split('.').map(Number)).toString('hex'));
 
-function ipv6Hex(s: string): string {
+function ipv6Hex(s: string | undefined): string {
+  if (s === undefined) return '';
   const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
@@ -126,29 +134,35 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
     if (a !== b) out.push(`frame ${d.frameNo} ${field}: ours=${a} tshark=${b}`);
   };
   eq('frame_no', d.frameNo, num(t['frame.number'][0]));
-  const [sec, frac = ''] = t['frame.time_epoch'][0].split('.');
-  eq('time', `${d.tsSec}.${String(d.tsNs).padStart(9, '0')}`, `${sec}.${frac.padEnd(9, '0')}`);
+  if (t['frame.time_epoch'].length) {
+    // (A pcapng Simple Packet Block has no time; tshark shows none, the reader repeats the previous one.)
+    const [sec, frac = ''] = t['frame.time_epoch'][0].split('.');
+    eq('time', `${d.tsSec}.${String(d.tsNs).padStart(9, '0')}`, `${sec}.${frac.padEnd(9, '0')}`);
+  }
   eq('wire_len', r.wire_len, num(t['frame.len'][0]));
   eq('cap_len', r.cap_len, num(t['frame.cap_len'][0]));
-  if (t['frame.interface_id'].length) eq('interface', d.interfaceIndex, num(t['frame.interface_id'][0]));
+  if (t['frame.interface_id'].length) eq('interface', d.interfaceInSection, num(t['frame.interface_id'][0]));
 
   const protos = t['frame.protocols'][0].split(':');
   const link = protos[0];
   eq('eth_src', r.eth_src, link === 'eth' ? macNum(t['eth.src'][0]) : link === 'sll' ? macNum(t['sll.src.eth'][0]) : 0);
   eq('eth_dst', r.eth_dst, link === 'eth' ? macNum(t['eth.dst'][0]) : 0);
-  const vlans = protos.filter((p) => p === 'vlan').length;
-  eq('vlan_ids', r.vlan_ids, t['vlan.id'].slice(0, vlans).map(Number));
-
+  // Tags in wire order: tshark calls 802.1ad S-tags "ieee8021ad" and 802.1Q (and 0x9100) tags "vlan".
   const ipIdx = protos.findIndex((p) => p === 'ip' || p === 'ipv6');
+  const tagLayers = protos.slice(0, ipIdx < 0 ? protos.length : ipIdx).filter((p) => p === 'vlan' || p === 'ieee8021ad');
+  const vlans = tagLayers.length;
+  const seen = { vlan: 0, ieee8021ad: 0 };
+  eq('vlan_ids', r.vlan_ids, tagLayers.map((p) => num(t[p === 'vlan' ? 'vlan.id' : 'ieee8021ad.id'][seen[p as 'vlan' | 'ieee8021ad']++])));
   let ethertype: number;
-  if (vlans > 0) ethertype = num(t['vlan.etype'][vlans - 1]);
+  if (vlans > 0 && tagLayers[vlans - 1] === 'vlan') ethertype = num(t['vlan.etype'][t['vlan.etype'].length - 1]);
+  else if (vlans > 0) ethertype = num(t['eth.type'][t['eth.type'].length - 1]);
   else if (link === 'eth') ethertype = t['eth.type'].length ? num(t['eth.type'][0]) : 0;
   else if (link === 'sll') ethertype = t['sll.etype'].length ? num(t['sll.etype'][0]) : 0;
   else ethertype = ipIdx < 0 ? 0 : protos[ipIdx] === 'ip' ? 0x0800 : 0x86dd;
   eq('ethertype', r.ethertype, ethertype);
 
   const l3 = (LINK_HEADER[d.linkType] ?? 0) + 4 * vlans;
-  if (ipIdx < 0 || ipIdx > vlans + 2) {
+  if (ipIdx < 0) {
     // Not IP: the payload is everything after the link header.
     eq('ip_version', r.ip_version, 0);
     eq('payload_len', r.payload_len, r.wire_len - l3);
@@ -178,7 +192,8 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
     eq('ip_tos', r.ip_tos, num(t['ip.dsfield'][0]));
     eq('ip_id', r.ip_id, num(t['ip.id'][0]));
     eq('ip_flags', r.ip_flags, num(t['ip.flags'][0]));
-    eq('ip_frag_offset', r.ip_frag_offset, num(t['ip.frag_offset'][0]));
+    // tshark 4.0 gives the IPv4 fragment offset in 8-byte units; the record has bytes.
+    eq('ip_frag_offset', r.ip_frag_offset, num(t['ip.frag_offset'][0]) * 8);
     eq('ip_options_len', r.ip_options.length, num(t['ip.hdr_len'][0]) - 20);
     if (t['ip.opt.type'].length) eq('ip_options_first_type', r.ip_options[0], num(t['ip.opt.type'][0]));
     ipEnd = l3 + num(t['ip.len'][0]);
@@ -215,12 +230,13 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
     eq('src_port', r.src_port, num(t[a as keyof TsharkRow][0]));
     eq('dst_port', r.dst_port, num(t[b as keyof TsharkRow][0]));
   };
-  const checkTail = (payloadLen: number) => {
-    // The L4 payload is the tail of the IP packet (as captured, up to the cap).
+  // Where the L4 header starts: after the IPv4 header, or the IPv6 header and its extension headers.
+  const l4Start = l3 + (protos[ipIdx] === 'ip' ? num(t['ip.hdr_len'][0]) : 40 + extLength(r, d, l3));
+  const checkPayload = (start: number, payloadLen: number) => {
+    // Payload: what was sent after the L4 header, kept as far as it was captured (and inside this IP packet).
     eq('payload_len', r.payload_len, payloadLen);
-    const start = ipEnd - payloadLen;
-    eq('payload', hex(r.payload), hex(d.data.subarray(start, Math.min(start + r.payload.length, ipEnd))));
-    eq('payload_kept', r.payload.length, Math.max(0, Math.min(d.data.length, ipEnd) - start));
+    const keptEnd = Math.min(d.data.length, ipEnd, start + payloadLen);
+    eq('payload', hex(r.payload), hex(d.data.subarray(start, keptEnd)));
   };
   if (transport === 'tcp') {
     ports('tcp.srcport', 'tcp.dstport');
@@ -229,11 +245,11 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
     eq('tcp_flags', r.tcp_flags, num(t['tcp.flags'][0]) & 0x1ff);
     eq('tcp_window', r.tcp_window, num(t['tcp.window_size_value'][0]));
     const len = num(t['tcp.len'][0]);
-    checkTail(len);
+    checkPayload(l4Start + num(t['tcp.hdr_len'][0]), len);
     if (len > 0 && t['tcp.payload'].length) eq('tcp.payload', hex(r.payload), t['tcp.payload'][0].slice(0, r.payload.length * 2));
   } else if (transport === 'udp') {
     ports('udp.srcport', 'udp.dstport');
-    checkTail(num(t['udp.length'][0]) - 8);
+    checkPayload(l4Start + 8, num(t['udp.length'][0]) - 8);
     if (t['udp.payload'].length) eq('udp.payload', hex(r.payload), t['udp.payload'][0].slice(0, r.payload.length * 2));
   } else {
     eq('src_port', r.src_port, 0);
@@ -241,7 +257,7 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
     eq('tcp_flags', r.tcp_flags, 0);
     if (transport === 'icmp' || transport === 'icmpv6') {
       eq('icmp', r.icmp, { type: num(t[`${transport}.type`][0]), code: num(t[`${transport}.code`][0]) });
-      checkTail(ipEnd - l3 - (protos[ipIdx] === 'ip' ? num(t['ip.hdr_len'][0]) : 40) - 8 - extLength(r, d, l3));
+      checkPayload(l4Start + 8, ipEnd - l4Start - 8);
     } else {
       eq('icmp', r.icmp, null);
       if (transport === 'igmp') {
@@ -249,10 +265,12 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
         eq('igmp.type', r.igmp?.type, type);
         eq('igmp.group', r.igmp && hex(r.igmp.group), type === 0x22 ? '00000000' : ipv4Hex(t['igmp.maddr'][0] ?? '0.0.0.0'));
       }
-      checkTail(ipEnd - l3 - (protos[ipIdx] === 'ip' ? num(t['ip.hdr_len'][0]) : 40) - extLength(r, d, l3));
+      checkPayload(l4Start, ipEnd - l4Start);
     }
   }
-  if (protos.includes('dns') || protos.includes('mdns')) {
+  // Application layers count only directly above this frame's transport (not inside an ICMP error's quote).
+  const app = transport === 'tcp' || transport === 'udp' ? protos[l4 + 1] : undefined;
+  if (app === 'dns' || app === 'mdns') {
     eq('dns', r.dns && { ...r.dns, size: 0 }, {
       is_response: t['dns.flags.response'][0] === '1' || t['dns.flags.response'][0] === 'True',
       id: num(t['dns.id'][0]),
@@ -268,11 +286,12 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
   } else {
     eq('dns', r.dns, null);
   }
-  if (protos.includes('http')) {
+  if (app === 'http') {
     const isRequest = t['http.request.method'].length > 0;
+    // (tshark keeps trailing whitespace of a header value; RFC 9110 excludes it, and so does the decoder.)
     eq('http', r.http, isRequest
       ? { is_request: true, method: t['http.request.method'][0], uri: t['http.request.uri'][0], version: t['http.request.version'][0],
-          status_code: 0, reason: '', host: t['http.host'][0] ?? '' }
+          status_code: 0, reason: '', host: (t['http.host'][0] ?? '').trim() }
       : { is_request: false, method: '', uri: '', version: t['http.response.version'][0], status_code: num(t['http.response.code'][0]),
           reason: t['http.response.phrase'][0] ?? '', host: '' });
   } else {
@@ -298,7 +317,19 @@ export async function compareFileWithTshark(file: string, payloadCap = DEFAULT_P
   const { frames, error } = await decodeFile(file, payloadCap);
   const rows = tsharkRows(file);
   const mismatches: string[] = [];
-  if (rows.length !== frames.length) mismatches.push(`frame count: ours=${frames.length} tshark=${rows.length}`);
-  for (let i = 0; i < Math.min(rows.length, frames.length); i++) mismatches.push(...compareFrame(frames[i], rows[i]));
+  // Wireshark also numbers pcapng custom and systemd-journal blocks; those rows have no interface and no frame of ours.
+  const byNumber = new Map(rows.map((r) => [Number(r['frame.number'][0]), r]));
+  const ours = new Set(frames.map((f) => f.frameNo));
+  for (const r of rows) {
+    const n = Number(r['frame.number'][0]);
+    if (!ours.has(n) && (r['frame.interface_id'].length > 0 || !/^(data|systemd_journal)$/.test(r['frame.protocols'][0] ?? ''))) {
+      mismatches.push(`frame ${n}: tshark has a frame the reader did not deliver (${r['frame.protocols'][0]})`);
+    }
+  }
+  for (const f of frames) {
+    const row = byNumber.get(f.frameNo);
+    if (row) mismatches.push(...compareFrame(f, row));
+    else mismatches.push(`frame ${f.frameNo}: tshark has no such frame`);
+  }
   return { mismatches, frames, rows, error };
 }

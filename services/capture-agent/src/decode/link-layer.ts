@@ -55,8 +55,9 @@ export function decodeLinuxSll2(data: Buffer, wire: number, cap: number, rec: Pa
 /**
  * LINKTYPE_NULL (host byte order of the capturing machine, so either order
  * is accepted: a family never has bits in the upper half) and LINKTYPE_LOOP
- * (network order). AF_INET6 differs per OS: 10 Linux, 24 Net/OpenBSD, 28
- * FreeBSD, 30 macOS.
+ * (network order). AF_INET6 differs per BSD: 24 Net/OpenBSD, 28 FreeBSD,
+ * 30 macOS (libpcap and Wireshark accept these three; Linux never writes
+ * this link type).
  */
 export function decodeNullLoopback(data: Buffer, wire: number, cap: number, rec: PacketRecord, bigEndian: boolean): void {
   if (data.length < 4) {
@@ -67,7 +68,7 @@ export function decodeNullLoopback(data: Buffer, wire: number, cap: number, rec:
   let family = bigEndian ? data.readUInt32BE(0) : data.readUInt32LE(0);
   if (!bigEndian && family > 0xffff) family = data.readUInt32BE(0);
   if (family === 2) decodeEthertype(ETHERTYPE_IPV4, data, 4, wire, cap, rec);
-  else if (family === 10 || family === 24 || family === 28 || family === 30) decodeEthertype(ETHERTYPE_IPV6, data, 4, wire, cap, rec);
+  else if (family === 24 || family === 28 || family === 30) decodeEthertype(ETHERTYPE_IPV6, data, 4, wire, cap, rec);
   else setPayload(rec, data, 4, wire - 4, cap);
 }
 

@@ -7,6 +7,9 @@
  *
  * A Simple Packet Block has no timestamp: its frame carries the time of the
  * packet before it (0 if none), so a replay keeps its order and pace.
+ *
+ * Frame numbers follow Wireshark, which also numbers custom blocks and
+ * systemd journal export blocks: those use up a number without a frame.
  */
 import { CaptureFileError } from './capture-file-error.js';
 import type { ChunkedFile } from './chunked-file.js';
@@ -19,6 +22,9 @@ const IDB = 1;
 const OPB = 2;
 const SPB = 3;
 const EPB = 6;
+const SYSTEMD_JOURNAL = 9;
+const CUSTOM_COPYABLE = 0x00000bad;
+const CUSTOM_NOCOPY = 0x40000bad;
 /** libpcap refuses blocks above 16 MiB; so do we (a larger length means a corrupt header). */
 const MAX_BLOCK = 16 * 1024 * 1024;
 
@@ -39,6 +45,7 @@ export class PcapngParser implements FrameParser {
   /** Set by `headersOnly`: stop before the first packet block instead of reading it. */
   private stopBeforePackets = false;
   private atPacket = false;
+  private delivered = 0;
 
   constructor(private readonly src: ChunkedFile) {}
 
@@ -53,7 +60,7 @@ export class PcapngParser implements FrameParser {
   }
 
   private fail(code: 'bad_block' | 'bad_header', at: number, detail: string): never {
-    throw new CaptureFileError(code, this.src.path, this.src.offsetOf(at), this.frame.frameNo, detail);
+    throw new CaptureFileError(code, this.src.path, this.src.offsetOf(at), this.delivered, detail);
   }
 
   /**
@@ -73,7 +80,7 @@ export class PcapngParser implements FrameParser {
   }
 
   get framesRead(): number {
-    return this.frame.frameNo;
+    return this.delivered;
   }
 
   next(): RawFrame | null {
@@ -119,7 +126,10 @@ export class PcapngParser implements FrameParser {
         case OPB: frame = this.obsoletePacket(b, pos, len); break;
         case PCAPNG_SHB: this.sectionHeader(b, pos, len); break;
         case IDB: this.interfaceDescription(b, pos, len); break;
-        default: break; // NRB, ISB, DSB, custom and unknown blocks: skipped by length.
+        case SYSTEMD_JOURNAL:
+        case CUSTOM_COPYABLE:
+        case CUSTOM_NOCOPY: this.frame.frameNo++; break;
+        default: break; // NRB, ISB, DSB and unknown blocks: skipped by length.
       }
       src.pos = pos + len;
       if (frame) return frame;
@@ -184,6 +194,7 @@ export class PcapngParser implements FrameParser {
     }
     const f = this.frame;
     f.frameNo++;
+    this.delivered++;
     f.interfaceIndex = index;
     f.linkType = this.interfaces[index].linkType;
     f.capLen = capLen;

@@ -28,7 +28,11 @@ export interface CaptureInterfaceInfo {
  * valid for as long as they are referenced.
  */
 export interface RawFrame {
-  /** 1-based frame number in the file, as Wireshark counts (packet blocks only). */
+  /**
+   * 1-based frame number in the file, as Wireshark counts: packet records,
+   * plus pcapng custom and systemd-journal blocks, which take a number but
+   * are not frames (so numbers can skip).
+   */
   frameNo: number;
   /** Index into CaptureFileReader.interfaces(). */
   interfaceIndex: number;
