@@ -4,3 +4,7 @@ export {
   CaptureFileReader, CaptureFileError, DEFAULT_CHUNK_SIZE,
   type CaptureFileErrorCode, type CaptureFileFormat, type CaptureFileOptions, type CaptureInterfaceInfo, type RawFrame,
 } from './sources/capture-file.js';
+export { AgentService, type AgentOutcome, type AgentServiceDeps } from './agent-service.js';
+export { agentOptions, checkAgentConfig, defaultSpoolDir, paceFactor, type AgentConfig } from './agent-options.js';
+export { AgentMetrics } from './agent-metrics.js';
+export { CAP_INSTALL_HINT, PERMISSION_HINT } from './sources/live-capture.js';

@@ -1,0 +1,99 @@
+/**
+ * The per-interface path of a frame: count it, sample it, decode it into the
+ * interface's reused PacketRecord, encode that into the open batch of its
+ * partition. Everything happens synchronously, so a source may hand over a
+ * buffer it overwrites with the next frame (live capture does).
+ */
+import { emptyPacketRecord, type Logger, type PacketRecord } from '@streamlens/common';
+import type { AgentMetrics, InterfaceCounters } from './agent-metrics.js';
+import { BatchEncoding, Batcher, type SealedBatch } from './batcher.js';
+import { decodeFrame } from './decode/index.js';
+import { Sampler } from './sampling.js';
+import type { SealTrigger } from './agent-metrics.js';
+
+/** A coarse clock for batch linger, advanced by the agent's timer (no clock read per frame). */
+export interface CoarseClock {
+  ms: number;
+}
+
+export interface PipelineOptions {
+  agentId: string;
+  agentRun: string;
+  interfaceName: string;
+  linkType: number;
+  sampleRate: number;
+  payloadCap: number;
+  maxRecords: number;
+  maxBytes: number;
+  lingerMs: number;
+  partitionCount: number;
+  nextBatchSeq: () => number;
+  onSealed: (batch: SealedBatch) => void;
+}
+
+const ENCODE_LOG_INTERVAL_MS = 60_000;
+
+export class FramePipeline {
+  readonly batcher: Batcher;
+  private readonly rec: PacketRecord = emptyPacketRecord();
+  private readonly sampler: Sampler;
+  private readonly counters: InterfaceCounters;
+  private lastEncodeLog = -Infinity;
+
+  constructor(
+    enc: BatchEncoding,
+    private readonly o: PipelineOptions,
+    private readonly metrics: AgentMetrics,
+    private readonly logger: Logger,
+    private readonly clock: CoarseClock,
+  ) {
+    this.counters = metrics.forInterface(o.interfaceName);
+    this.sampler = new Sampler(o.sampleRate);
+    this.batcher = new Batcher(enc, {
+      agentId: o.agentId, agentRun: o.agentRun, interfaceName: o.interfaceName, linkType: o.linkType, sampleRate: o.sampleRate,
+      maxRecords: o.maxRecords, maxBytes: o.maxBytes, lingerMs: o.lingerMs, partitionCount: o.partitionCount,
+      nextBatchSeq: o.nextBatchSeq,
+      onSealed: (batch: SealedBatch, trigger: SealTrigger) => {
+        metrics.batchesSealed.labels(trigger).inc();
+        o.onSealed(batch);
+      },
+    });
+  }
+
+  get interfaceName(): string {
+    return this.o.interfaceName;
+  }
+
+  get linkType(): number {
+    return this.o.linkType;
+  }
+
+  /**
+   * One captured frame: `data` holds the captured bytes (its length is the
+   * captured length), `wireLen` the length on the wire, the time is
+   * tsSec.tsNs since the epoch, `frameNo` the source's frame number.
+   */
+  frame(data: Buffer, wireLen: number, tsSec: number, tsNs: number, frameNo: number): void {
+    const c = this.counters;
+    c.captured.inc();
+    if (!this.sampler.keep()) {
+      c.sampledOut.inc();
+      return;
+    }
+    const rec = this.rec;
+    try {
+      decodeFrame(this.o.linkType, data, wireLen, rec, this.o.payloadCap);
+      rec.frame_no = frameNo;
+      c.decoded.inc();
+      if (rec.decode_error !== null) c.errored.inc();
+      this.batcher.add(rec, tsSec, tsNs, this.clock.ms);
+    } catch (err) {
+      this.metrics.recordsDropped.labels('encode_error').inc();
+      if (this.clock.ms - this.lastEncodeLog > ENCODE_LOG_INTERVAL_MS) {
+        this.lastEncodeLog = this.clock.ms;
+        this.logger.error({ err: (err as Error).message, interface: this.o.interfaceName, frameNo },
+          'a frame could not be decoded or encoded (a decoder bug): it is dropped and counted in records_dropped_total{reason="encode_error"}');
+      }
+    }
+  }
+}
