@@ -17,7 +17,12 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./commands/sql.js')).default,
   },
   pending('health', 'Print the stream-health report (loss, restarts, PTP timing) of a store or server', 'stream health, issue 11'),
-  pending('agent', 'Capture agent: live capture or file replay, decode, publish to Kafka', 'capture agent, issue 3'),
+  {
+    name: 'agent',
+    summary: 'Capture agent: live capture or file replay, decode, publish to Kafka',
+    available: true,
+    load: async () => (await import('./commands/agent.js')).default,
+  },
   pending('dissector', 'Dissector worker: packets topic in, enriched topic out', 'dissector, issue 4'),
   pending('aggregator', 'Aggregator: enriched topic in, flows and netflow buckets into ClickHouse', 'aggregator, issue 5'),
   pending('netflow', 'Netflow bucket export (netflow export --format jsonl)', 'aggregator, issue 5'),
