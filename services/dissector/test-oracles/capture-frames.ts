@@ -140,6 +140,29 @@ export function udpFrame(payload: Buffer, srcPort: number, dstPort: number, dstI
   return Buffer.concat([mac, Buffer.from('02000000aa01', 'hex'), Buffer.from([0x08, 0x00]), ip, udp, payload]);
 }
 
+/** Ethernet/IPv6/UDP frame carrying `payload` to ff0e::181 (the PTP IPv6 group), with a valid UDP checksum. */
+export function udp6Frame(payload: Buffer, srcPort: number, dstPort: number): Buffer {
+  const src = Buffer.from('fe800000000000000000000000000001', 'hex');
+  const dst = Buffer.from('ff0e0000000000000000000000000181', 'hex');
+  const udp = Buffer.alloc(8);
+  udp.writeUInt16BE(srcPort, 0);
+  udp.writeUInt16BE(dstPort, 2);
+  udp.writeUInt16BE(8 + payload.length, 4);
+  const body = Buffer.concat([udp, payload, payload.length % 2 ? Buffer.alloc(1) : Buffer.alloc(0)]);
+  let sum = 17 + 8 + payload.length;
+  for (const b of [src, dst, body]) for (let i = 0; i < b.length; i += 2) sum += b.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  udp.writeUInt16BE(~sum & 0xffff || 0xffff, 6);
+  const ip = Buffer.alloc(40);
+  ip.writeUInt32BE(0x60000000, 0);
+  ip.writeUInt16BE(8 + payload.length, 4);
+  ip[6] = 17;
+  ip[7] = 1;
+  src.copy(ip, 8);
+  dst.copy(ip, 24);
+  return Buffer.concat([Buffer.from('333300000181', 'hex'), Buffer.from('02000000aa01', 'hex'), Buffer.from([0x86, 0xdd]), ip, udp, payload]);
+}
+
 /** Write frames as a classic µs pcap (link type Ethernet), one second apart. */
 export function writePcap(path: string, frames: Buffer[]): void {
   const header = Buffer.alloc(24);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ethernetPtpFrame, framePayload, readCaptureFrames, udpFrame, writePcap } from '../../../test-oracles/capture-frames.js';
+import { ethernetPtpFrame, framePayload, readCaptureFrames, udp6Frame, udpFrame, writePcap } from '../../../test-oracles/capture-frames.js';
 import {
   announceBody, cancelValue, followUpInfoData, intervalRequestData, managementBody, orgValue, portIdentity, ptpMessage,
   ptpV1Message, timestamp, tlv, unicastValue,
@@ -121,6 +121,13 @@ const CRAFTED: Crafted[] = [
       Buffer.from([0xab, 0xcd])]), 319, 319),
     frameType: 'PTP-Delay_Req',
     check: (r) => expect(r.info.message_length).toBe(44),
+  },
+  {
+    name: 'Sync over UDP/IPv6 to ff0e::181 with the 2-byte checksum trailer of Annex E',
+    frame: udp6Frame(Buffer.concat([ptpMessage({ type: 0, clock: GM, seq: 321, control: 0, logInterval: 0 },
+      timestamp(1_700_000_002, 7)), Buffer.from([0x12, 0x34])]), 319, 319),
+    frameType: 'PTP-Sync',
+    check: (r) => expect(r.info).toMatchObject({ message_length: 44, sequence_id: 321, timestamp_ns: 7 }),
   },
   {
     name: 'Delay_Resp over L2 followed by a PRP trailer (…88FB) is clean',
