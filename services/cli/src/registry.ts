@@ -23,7 +23,12 @@ export const COMMANDS: CommandEntry[] = [
     available: true,
     load: async () => (await import('./commands/agent.js')).default,
   },
-  pending('dissector', 'Dissector worker: packets topic in, enriched topic out', 'dissector, issue 4'),
+  {
+    name: 'dissector',
+    summary: 'Dissector worker: packets topic in, enriched topic out (exactly once)',
+    available: true,
+    load: async () => (await import('@streamlens/dissector')).dissectorCommand,
+  },
   pending('aggregator', 'Aggregator: enriched topic in, flows and netflow buckets into ClickHouse', 'aggregator, issue 5'),
   pending('netflow', 'Netflow bucket export (netflow export --format jsonl)', 'aggregator, issue 5'),
   {

@@ -12,3 +12,6 @@ export { dissectPtp, isPtpPort, PTP_FRAME_TYPES, PTP_UNKNOWN_FRAME_TYPE, type Pt
 export {
   dissectIena, parseIenaKeyTypes, IenaSequenceTracker, type IenaConfig, type IenaResult, type IenaType,
 } from './protocols/iena/index.js';
+export { DissectorService, DissectorServiceMetrics, type BatchTransform, type DissectorServiceConfig } from './service/dissector-service.js';
+export { dissectorServiceOptions } from './service/service-options.js';
+export { dissectorCommand, dissectorCommandOptions } from './service/dissector-command.js';
