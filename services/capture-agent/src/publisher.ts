@@ -168,6 +168,7 @@ export class Publisher {
   private outageSince = 0;
   private lastOutageLog = 0;
   private lastError = '';
+  private lastFailureAt = -Infinity;
   private stopping = false;
   private drainSpoolOnStop = false;
   private closed = false;
@@ -475,6 +476,7 @@ export class Publisher {
       return;
     }
     const now = performance.now();
+    this.lastFailureAt = now;
     if (!this.outageSince) {
       this.outageSince = now;
       this.lastOutageLog = now;
@@ -679,7 +681,7 @@ export class Publisher {
           continue;
         }
         for (const id of this.loaded) if (!this.spool.segments.some((s) => s.id === id)) this.loaded.delete(id);
-        if (this.spool.onlyPending && this.loaded.size === 0) {
+        if (this.spool.onlyPending && this.loaded.size === 0 && this.kafkaHealthy()) {
           // Everything on disk is acknowledged: what is pending is the oldest
           // spooled data and goes to the lanes from memory.
           for (const entry of this.spool.takePending()) this.addToLane(this.unit(entry, null, null));
@@ -693,6 +695,15 @@ export class Publisher {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Kafka has taken batches lately and nothing is failing or stuck: spooling may end. */
+  private kafkaHealthy(): boolean {
+    if (!this.producer || this.outageSince) return false;
+    const now = performance.now();
+    if (now - this.lastFailureAt < this.o.spoolAfterMs) return false;
+    for (const l of this.lanes) if (l && (l.failures > 0 || (l.sending && now - l.sentAt > this.o.spoolAfterMs))) return false;
+    return true;
   }
 
   private wakeRoomWaiters(): void {
