@@ -143,6 +143,9 @@ export function nonPromiscuousFilter(iface: string, userFilter: string): string 
   return userFilter ? `${own} and (${userFilter})` : own;
 }
 
+/** Capture objects whose open failed: referenced for the life of the process (see CaptureInterface.open). */
+const failedHandles: unknown[] = [];
+
 /** One open interface. */
 class CaptureInterface {
   /** The frame buffer cap writes into; referenced here for as long as cap may write. */
@@ -150,6 +153,7 @@ class CaptureInterface {
   readonly handle: CapHandle;
   linkType = -1;
   captured = 0;
+  isOpen = false;
   private ifDropsAtStart: number | undefined;
 
   constructor(private readonly cap: CapModule, readonly o: LiveInterfaceOptions) {
@@ -162,8 +166,13 @@ class CaptureInterface {
     try {
       lt = this.handle.open(this.o.name, filter, this.o.bufferSize, this.buffer);
     } catch (err) {
+      // cap 0.2 leaves a half-opened pcap handle behind a failed open, and its
+      // destructor would then stop a poll handle it never started (a crash
+      // when the GC collects it): keep the object, never close it.
+      failedHandles.push(this);
       throw new LiveCaptureError(this.explain((err as Error).message, filter), { cause: err });
     }
+    this.isOpen = true;
     const m = /^Unknown linktype (\d+)$/.exec(lt);
     this.linkType = m ? Number(m[1]) : LINK_TYPES[lt] ?? -1;
     this.ifDropsAtStart = this.o.name === 'any' ? undefined : interfaceDrops(this.o.name);
@@ -210,6 +219,8 @@ class CaptureInterface {
   }
 
   close(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
     this.handle.removeAllListeners('packet');
     this.handle.close();
   }
