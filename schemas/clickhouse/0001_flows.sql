@@ -4,6 +4,11 @@
 -- IPs :: and ports 0. IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d).
 -- Retention counts from ingestion, not from capture time: a replay of a
 -- years-old capture must not expire on arrival.
+--
+-- Every aggregator insert carries an insert_deduplication_token naming its
+-- epoch and chunk (docs/aggregator.md, crash safety); the deduplication
+-- window keeps the last 100000 tokens per table, far more than the blocks
+-- written between an insert and its replay after a crash.
 CREATE TABLE IF NOT EXISTS {db}.flows
 (
     agent_id        LowCardinality(String)  COMMENT 'capture agent',
@@ -40,7 +45,7 @@ ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (agent_id, interface, window_start_ns, frame_type, src_ip, dst_ip, ip_proto, src_port, dst_port, src_mac, dst_mac, ethertype)
 TTL ingested_at + INTERVAL 30 DAY
-SETTINGS non_replicated_deduplication_window = 10000;
+SETTINGS non_replicated_deduplication_window = 100000;
 
 CREATE TABLE IF NOT EXISTS {db}.flow_outliers
 (
@@ -70,7 +75,7 @@ ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (agent_id, interface, ts_ns, frame_type, src_ip, dst_ip, src_port, dst_port)
 TTL ingested_at + INTERVAL 30 DAY
-SETTINGS non_replicated_deduplication_window = 10000;
+SETTINGS non_replicated_deduplication_window = 100000;
 
 -- Netflow buckets: each aggregator instance writes its share of a bucket (one
 -- row per source partition); rows of the same bucket merge, and distinct
@@ -101,7 +106,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(fromUnixTimestamp64Nano(toInt64(bucket_start_ns), 'UTC'))
 ORDER BY (agent_id, interface, bucket_ms, bucket_start_ns)
 TTL ingested_at + INTERVAL 30 DAY
-SETTINGS non_replicated_deduplication_window = 10000;
+SETTINGS non_replicated_deduplication_window = 100000;
 
 CREATE VIEW IF NOT EXISTS {db}.netflow_buckets AS
 SELECT

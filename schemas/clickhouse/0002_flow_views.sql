@@ -31,18 +31,32 @@ FROM
 );
 
 -- The seed analyzer's per-(src, dst) view: every frame type and port of a host
--- pair together.
+-- pair together. Inter-arrival figures here are pooled over the pair's flow
+-- keys (each key's inter-arrivals are between its own packets), not the
+-- spacing of the pair's packets regardless of type.
 CREATE VIEW IF NOT EXISTS {db}.flow_pairs AS
 SELECT
     agent_id, interface, src_ip, dst_ip, src_mac, dst_mac,
-    sum(packets)     AS packets,
-    sum(bytes)       AS bytes,
-    min(first_ts_ns) AS first_ts_ns,
-    max(last_ts_ns)  AS last_ts_ns,
-    groupUniqArray(frame_type) AS frame_types,
-    sum(outliers)    AS outliers
-FROM {db}.flows
-GROUP BY agent_id, interface, src_ip, dst_ip, src_mac, dst_mac;
+    t_packets AS packets,
+    t_bytes AS bytes,
+    t_first AS first_ts_ns,
+    t_last AS last_ts_ns,
+    t_frame_types AS frame_types,
+    t_iat_count AS iat_count,
+    if(t_iat_count = 0, nan, t_iat_sum / t_iat_count) AS iat_mean_ns,
+    if(t_iat_count = 0, nan, sqrt(greatest(t_iat_sumsq / t_iat_count - pow(t_iat_sum / t_iat_count, 2), 0))) AS iat_std_ns,
+    t_outliers AS outliers
+FROM
+(
+    SELECT
+        agent_id, interface, src_ip, dst_ip, src_mac, dst_mac,
+        sum(packets) AS t_packets, sum(bytes) AS t_bytes, min(first_ts_ns) AS t_first, max(last_ts_ns) AS t_last,
+        arraySort(groupUniqArray(frame_type)) AS t_frame_types,
+        sum(iat_count) AS t_iat_count, sum(iat_sum_ns) AS t_iat_sum, sum(iat_sumsq_ns2) AS t_iat_sumsq,
+        sum(outliers) AS t_outliers
+    FROM {db}.flows
+    GROUP BY agent_id, interface, src_ip, dst_ip, src_mac, dst_mac
+);
 
 -- Per frame type, as the seed reported (count, mean/std inter-arrival).
 CREATE VIEW IF NOT EXISTS {db}.frame_type_stats AS
@@ -98,7 +112,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(minute)
 ORDER BY (agent_id, interface, minute, frame_type, src_ip, dst_ip, ip_proto, src_port, dst_port, src_mac, dst_mac, ethertype)
 TTL ingested_at + INTERVAL 365 DAY
-SETTINGS non_replicated_deduplication_window = 10000;
+SETTINGS non_replicated_deduplication_window = 100000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.flows_1m_mv TO {db}.flows_1m AS
 SELECT

@@ -1,2 +1,20 @@
-// Public surface of the aggregator; each module re-exported here as it lands.
-export {};
+// Public surface of the aggregator (the CLI and the embedded mode use these).
+export * from './aggregator-options.js';
+export * from './aggregator-metrics.js';
+export * from './aggregator-service.js';
+export * from './backoff.js';
+export * from './capture-point.js';
+export * from './checkpoint-format.js';
+export * from './clickhouse-sink.js';
+export * from './enriched-decoder.js';
+export * from './epoch-log.js';
+export * from './event-time.js';
+export * from './flow-key.js';
+export * from './flow-windows.js';
+export * from './inter-arrival.js';
+export * from './local-networks.js';
+export * from './netflow-buckets.js';
+export * from './outliers.js';
+export * from './partition-aggregator.js';
+export * from './watermark.js';
+export * from './netflow-export.js';

@@ -102,6 +102,23 @@ export class PartitionAggregator {
     return n;
   }
 
+  /**
+   * Kafka moved past offsets that hold no messages for us (transaction
+   * markers after the last message of a batch): the position follows.
+   */
+  advanceTo(nextOffset: number): void {
+    if (this.nextOffset === null || nextOffset > this.nextOffset) this.nextOffset = nextOffset;
+  }
+
+  /** True when a seal now would close windows of a capture point that went quiet. */
+  idleDue(nowMs: number, idleTimeoutMs: number): boolean {
+    if (idleTimeoutMs <= 0) return false;
+    for (const cp of this.capturePoints.values()) {
+      if (cp.openSlots > 0 && nowMs - cp.lastActivityMs >= idleTimeoutMs) return true;
+    }
+    return false;
+  }
+
   /** A consumed message that holds no usable batch (malformed): only the offset moves. */
   skip(offset: number): void {
     this.consumed(offset);

@@ -29,8 +29,18 @@ export const COMMANDS: CommandEntry[] = [
     available: true,
     load: async () => (await import('@streamlens/dissector')).dissectorCommand,
   },
-  pending('aggregator', 'Aggregator: enriched topic in, flows and netflow buckets into ClickHouse', 'aggregator, issue 5'),
-  pending('netflow', 'Netflow bucket export (netflow export --format jsonl)', 'aggregator, issue 5'),
+  {
+    name: 'aggregator',
+    summary: 'Aggregator: enriched topic in, flows and netflow buckets into ClickHouse (exactly once)',
+    available: true,
+    load: async () => (await import('./commands/aggregator.js')).default,
+  },
+  {
+    name: 'netflow',
+    summary: 'Netflow bucket export (netflow export --format jsonl)',
+    available: true,
+    load: async () => (await import('./commands/netflow.js')).default,
+  },
   {
     name: 'dev',
     summary: 'Start/stop a complete local stack without Docker (dev up|down|status)',

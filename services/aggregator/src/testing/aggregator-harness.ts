@@ -44,11 +44,22 @@ export function rowKey(r: Pick<FlowRow, 'agent_id' | 'interface' | 'frame_type' 
   return [r.agent_id, r.interface, r.frame_type, r.src_ip, r.dst_ip, r.ip_proto, r.src_port, r.dst_port, r.src_mac, r.dst_mac, r.ethertype].join('|');
 }
 
+/** IPv4 as IPv4-mapped IPv6, IPv6 in the RFC 5952 form ClickHouse prints. */
 function ipText(b: Buffer): string {
   if (b.length === 4) return `::ffff:${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  let s = '';
-  for (let i = 0; i < 16; i += 2) s += (i ? ':' : '') + b.readUInt16BE(i).toString(16);
-  return s;
+  const g = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 export function recordKey(agentId: string, iface: string, r: EnrichedRecord): string {

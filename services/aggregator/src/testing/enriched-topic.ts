@@ -1,0 +1,52 @@
+/**
+ * Test and benchmark plumbing around a real Kafka: create an enriched topic
+ * and publish routed batches to it as the dissector would (Avro
+ * single-object messages, one partition per routing key).
+ */
+import type { Kafka } from 'kafkajs';
+import { AvroCodec, SCHEMA_NAMES } from '@streamlens/common';
+import type { RoutedBatch } from './synthetic-traffic.js';
+
+export async function createTopics(kafka: Kafka, topics: { topic: string; partitions: number }[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Publish batches in order (per partition order is what matters). Returns the messages sent. */
+export async function publishBatches(kafka: Kafka, topic: string, batches: readonly RoutedBatch[], extra: { partition: number; value: Buffer }[] = []): Promise<number> {
+  const codec = AvroCodec.forStreamLens();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const messages = batches.map((b) => ({
+      partition: b.partition, key: `${b.batch.agent_id}/${b.batch.interface}`, value: codec.encode(SCHEMA_NAMES.enrichedBatch, b.batch),
+    }));
+    for (const e of extra) messages.push({ partition: e.partition, key: 'bad', value: e.value });
+    for (let i = 0; i < messages.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+    }
+    return messages.length;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Poll `probe` until it returns true (or throw after `timeoutMs`). */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+}
