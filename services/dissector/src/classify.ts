@@ -22,7 +22,8 @@
  * decoder made of it.
  */
 import type { EnrichedRecord, PacketRecord } from '@streamlens/common';
-import { BoundedSet } from './bounded-set.js';
+import { BoundedMap } from './bounded-map.js';
+import { addError, addErrors } from './record-lists.js';
 import { flowHash, flowKeyText } from './flow-hash.js';
 import { TRANSPORT_FRAME_TYPES, type ClassifiedBy } from './frame-types.js';
 import { dissectChapter10, type Ch10Reassembler, type Ch10Result } from './protocols/chapter10/index.js';
@@ -51,8 +52,8 @@ export interface ClassifyContext {
   ptpPorts: ReadonlySet<number>;
   /** IENA key→type map, pinned IENA ports and the optional sequence memory, as the IENA dissector takes them. */
   iena: IenaConfig;
-  /** Flows (flowHash) classified as Chapter 10, for continuation segments. */
-  ch10Flows: BoundedSet<number>;
+  /** Flows (flowHash) classified as Chapter 10, for continuation segments, with their key text once the reassembler needed it. */
+  ch10Flows: BoundedMap<number, string | null>;
   /** Reassembler of segmented Chapter 10 transfers; null when disabled. */
   reassembler: Ch10Reassembler | null;
   /** Client endpoints of TFTP transfers seen requested; null when disabled. */
@@ -112,14 +113,19 @@ function pushAll(to: string[], from: string[]): void {
 
 /** Copies a Chapter 10 result onto the record and remembers the flow. */
 function takeCh10(p: PacketRecord, out: EnrichedRecord, r: Ch10Result, ctx: ClassifyContext, hash: number, timeMs: number, by: ClassifiedBy): void {
-  if (ctx.reassembler !== null && r.info.seg_offset !== null) ctx.reassembler.accept(flowKeyText(p), p.payload, r, timeMs);
-  ctx.ch10Flows.add(hash);
+  let key = ctx.ch10Flows.get(hash) ?? null;
+  if (ctx.reassembler !== null && r.info.seg_offset !== null) {
+    // The reassembler keys by text; build it once per flow, not once per segment.
+    key ??= flowKeyText(p);
+    ctx.reassembler.accept(key, p.payload, r, timeMs);
+  }
+  ctx.ch10Flows.set(hash, key);
   out.ch10 = r.info;
   out.frame_type = r.frameType;
   out.frame_types = r.frameTypes;
   out.classified_by = by;
   pushAll(out.protocols, r.protocols);
-  pushAll(out.errors, r.errors);
+  addErrors(out, r.errors);
 }
 
 function tryCh10(p: PacketRecord, out: EnrichedRecord, ctx: ClassifyContext, pinned: boolean, timeMs: number, hash: number): boolean {
@@ -138,7 +144,7 @@ function tryIena(p: PacketRecord, out: EnrichedRecord, ctx: ClassifyContext, by:
   if (r === null) return false;
   out.iena = r.info;
   out.protocols.push('iena');
-  pushAll(out.errors, r.errors);
+  addErrors(out, r.errors);
   decided(out, r.frameType, by);
   return true;
 }
@@ -148,7 +154,7 @@ function tryPtp(p: PacketRecord, out: EnrichedRecord, by: ClassifiedBy): boolean
   if (r === null) return false;
   out.ptp = r.info;
   out.protocols.push('ptp');
-  pushAll(out.errors, r.errors);
+  addErrors(out, r.errors);
   decided(out, r.frameType, by);
   return true;
 }
@@ -200,13 +206,13 @@ export function classifyTransport(p: PacketRecord, out: EnrichedRecord, by: Clas
 export function classify(p: PacketRecord, linkType: number, out: EnrichedRecord, ctx: ClassifyContext, timeMs: number): void {
   pushLowerLayers(p, linkType, out.protocols);
   const de = p.decode_error;
-  if (de !== null) out.errors.push(de);
+  if (de !== null) addError(out, de);
   classifyPayload(p, out, ctx, timeMs);
   // The agent tries DNS on ports 53/5353 whatever the payload; when Chapter 10 or IENA owns
   // the payload, that decoder was reading the wrong protocol: its error stays in
   // packet.decode_error but is not one of this record's errors.
   if (de !== null && (out.ch10 !== null || out.iena !== null) && (de.startsWith('dns.') || de.startsWith('http.'))) {
-    out.errors.splice(out.errors.indexOf(de), 1);
+    out.errors = out.errors.filter((e) => e !== de);
   }
 }
 
@@ -215,11 +221,11 @@ function classifyPayload(p: PacketRecord, out: EnrichedRecord, ctx: ClassifyCont
     const r = dissectPtp(p.payload, 'ethernet', 0, 0);
     out.protocols.push('ptp');
     if (r === null) {
-      out.errors.push('ptp.bad_version');
+      addError(out, 'ptp.bad_version');
       return decided(out, 'PTP-Unknown', 'ethertype');
     }
     out.ptp = r.info;
-    pushAll(out.errors, r.errors);
+    addErrors(out, r.errors);
     return decided(out, r.frameType, 'ethertype');
   }
   if (p.ip_version !== 0 && p.ip_frag_offset === 0) {

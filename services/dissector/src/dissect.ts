@@ -22,11 +22,12 @@ import {
   MetricsRegistry, type Counter, type CounterChild, type EnrichedBatch, type EnrichedRecord, type Gauge, type Logger,
   type PacketBatch, type PacketRecord,
 } from '@streamlens/common';
-import { BoundedSet } from './bounded-set.js';
+import { BoundedMap } from './bounded-map.js';
 import { castOf } from './cast.js';
 import { classify, classifyTransport, type ClassifyContext } from './classify.js';
 import { dissectorSettings, type DissectorSettings } from './dissector-options.js';
 import { frameTypeFamily } from './frame-types.js';
+import { NO_ERRORS, singleFrameType } from './record-lists.js';
 import { Ch10Reassembler, type Ch10ReassemblyStats } from './protocols/chapter10/index.js';
 import { IenaSequenceTracker } from './protocols/iena/index.js';
 import { TftpTransfers } from './protocols/standard/index.js';
@@ -97,7 +98,7 @@ export class Dissector {
         ports: new Set(s.ienaPorts),
         ...(s.ienaSequenceMemory > 0 ? { sequences: new IenaSequenceTracker(s.ienaSequenceMemory) } : {}),
       },
-      ch10Flows: new BoundedSet<number>(s.ch10FlowMemory),
+      ch10Flows: new BoundedMap<number, string | null>(s.ch10FlowMemory),
       reassembler: s.ch10Reassembly === null ? null : new Ch10Reassembler(s.ch10Reassembly),
       tftp: s.tftpMemory > 0 ? new TftpTransfers(s.tftpMemory) : null,
     };
@@ -132,13 +133,13 @@ export class Dissector {
   /** Enrich one record; `timeMs` is its capture time (epoch ms), used by time-dependent decoding. */
   dissectRecord(p: PacketRecord, linkType: number, timeMs: number): EnrichedRecord {
     const out: EnrichedRecord = {
-      packet: p, frame_type: '', frame_types: EMPTY_LIST, protocols: [], errors: [], cast: 'unicast',
+      packet: p, frame_type: '', frame_types: EMPTY_LIST, protocols: [], errors: NO_ERRORS, cast: 'unicast',
       ch10: null, ptp: null, iena: null, app: null, classified_by: '',
     };
     try {
       out.cast = castOf(p);
       classify(p, linkType, out, this.ctx, timeMs);
-      if (out.ch10 === null) out.frame_types = [out.frame_type];
+      if (out.ch10 === null) out.frame_types = singleFrameType(out.frame_type);
       if (!this.settings.keepPayload && p.payload.length > 0) out.packet = { ...p, payload: EMPTY };
     } catch (err) {
       this.fallback(p, linkType, out, err);
@@ -173,7 +174,7 @@ export class Dissector {
       out.frame_type = 'OTHER';
       out.classified_by = 'fallback';
     }
-    out.frame_types = [out.frame_type];
+    out.frame_types = singleFrameType(out.frame_type);
     try {
       if (!this.settings.keepPayload && p.payload?.length > 0) out.packet = { ...p, payload: EMPTY };
     } catch { /* keep the record as it came */ }

@@ -17,6 +17,7 @@
  */
 import type { EnrichedRecord, PacketRecord } from '@streamlens/common';
 import { APP_FRAME_TYPES } from '../../frame-types.js';
+import { addError } from '../../record-lists.js';
 import { isDhcp, parseDhcp } from './dhcp.js';
 import { isDhcpv6Port, parseDhcpv6 } from './dhcpv6.js';
 import { dnsApp } from './dns.js';
@@ -75,7 +76,7 @@ export function classifyUdpApp(p: PacketRecord, out: Classification, tftp: TftpT
   if (pl.length === 0) return false;
   if (isDhcp(pl)) {
     const r = parseDhcp(pl);
-    if (r.error) out.errors.push(r.error);
+    if (r.error) addError(out, r.error);
     return set(out, 'dhcp', r.app, 'payload');
   }
   if (isTftpRequest(pl)) {
@@ -101,7 +102,7 @@ export function classifyUdpApp(p: PacketRecord, out: Classification, tftp: TftpT
   const k = byPort(UDP_PORTS, sp, dp);
   if (k === undefined) return false;
   // The agent reports its own DNS decode errors; the others are ours to name.
-  if (k !== 'dns') out.errors.push(`${k}.malformed`);
+  if (k !== 'dns') addError(out, `${k}.malformed`);
   return set(out, k, null, 'port');
 }
 

@@ -12,7 +12,7 @@
  */
 import type { AppInfo } from '@streamlens/common';
 import { appInfo } from './app-info.js';
-import { BoundedSet } from '../../bounded-set.js';
+import { BoundedMap } from '../../bounded-map.js';
 import { allPrintable, indexOfNul, safeText } from './ascii.js';
 
 export const TFTP_PORT = 69;
@@ -86,10 +86,10 @@ export function parseTftp(p: Buffer): AppInfo {
  * least recently used endpoint is forgotten first.
  */
 export class TftpTransfers {
-  private readonly endpoints: BoundedSet<string>;
+  private readonly endpoints: BoundedMap<string, true>;
 
   constructor(capacity: number) {
-    this.endpoints = new BoundedSet(capacity);
+    this.endpoints = new BoundedMap(capacity);
   }
 
   private static key(ip: Buffer, port: number): string {
@@ -97,7 +97,7 @@ export class TftpTransfers {
   }
 
   remember(ip: Buffer, port: number): void {
-    this.endpoints.add(TftpTransfers.key(ip, port));
+    this.endpoints.set(TftpTransfers.key(ip, port), true);
   }
 
   has(ip: Buffer, port: number): boolean {

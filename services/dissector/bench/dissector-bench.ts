@@ -1,0 +1,210 @@
+/**
+ * npm run bench:dissector: records/s of one dissector worker without Kafka.
+ *
+ *   Avro PacketBatch message → decode → Dissector.dissectBatch → encode EnrichedBatch message
+ *
+ * with the real codec (AvroCodec), on a mixed capture (mixed-traffic.ts: real
+ * Chapter 10 / PTP / IENA frames from the public captures plus generated
+ * TCP/UDP/DNS/TLS/HTTP traffic). The PacketBatch messages are prepared from
+ * the pcap with the capture agent's reader and decoder before the clock runs
+ * (in chunks, so memory stays bounded); only the three dissector stages are
+ * timed. In the same invocation tshark reads the same pcap
+ * (`tshark -r FILE -T fields -e frame.protocols > /dev/null`) as the
+ * reference, and the ratio is printed. On Linux it re-runs itself pinned to
+ * one core (`taskset -c 0`; --no-pin to skip) for a per-worker figure.
+ *
+ * Options: --records N (default 1000000), --telemetry SHARE (0.35),
+ * --batch N (1000 records per message), --seed N, --no-tshark, --avsc (use
+ * avsc's generic codec instead of the dissector's compiled one, to compare).
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { CaptureFileReader, decodeFrame } from '@streamlens/capture-agent';
+import { AvroCodec, emptyPacketRecord, SCHEMA_NAMES, type EnrichedBatch, type PacketBatch, type PacketRecord } from '@streamlens/common';
+import { Dissector, DissectorBatchCodec, frameTypeFamily } from '@streamlens/dissector';
+import { ensureMix } from './mixed-traffic.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const RECORDS = Number(arg('records', '1000000'));
+const SHARE = Number(arg('telemetry', '0.35'));
+const BATCH = Number(arg('batch', '1000'));
+const SEED = Number(arg('seed', '7'));
+const TSHARK = !process.argv.includes('--no-tshark');
+const CAPTURES = process.env.STREAMLENS_CAPTURES_DIR ?? '/work/shared/captures';
+const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
+/** PacketBatch messages prepared ahead of the clock at a time. */
+const CHUNK_BATCHES = 100;
+
+const codec = AvroCodec.forStreamLens();
+/** The dissector's message codec (compiled from the contracts, byte-identical to AvroCodec). */
+const batchCodec = new DissectorBatchCodec(codec);
+const AVSC = process.argv.includes('--avsc');
+let peakRss = 0;
+const sampleRss = () => {
+  const r = process.memoryUsage.rss();
+  if (r > peakRss) peakRss = r;
+};
+
+/** Reads the pcap into PacketBatch messages, CHUNK_BATCHES at a time. */
+async function* messageChunks(path: string): AsyncGenerator<Buffer[]> {
+  const reader = await CaptureFileReader.open(path);
+  let base: bigint | null = null;
+  let records: PacketRecord[] = [];
+  let chunk: Buffer[] = [];
+  let seq = 0;
+  const flush = () => {
+    const batch: PacketBatch = {
+      agent_id: 'bench', interface: 'mix', link_type: 1, agent_run: 'bench-run', batch_seq: seq++,
+      base_ts_ns: base ?? 0n, sample_rate: 1, records,
+    };
+    chunk.push(codec.encode(SCHEMA_NAMES.packetBatch, batch));
+    records = [];
+    base = null;
+  };
+  try {
+    do {
+      for (let f = reader.next(); f !== null; f = reader.next()) {
+        const ts = BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNs);
+        base ??= ts;
+        const r = emptyPacketRecord();
+        decodeFrame(f.linkType, f.data, f.wireLen, r);
+        r.frame_no = f.frameNo;
+        r.ts_offset_ns = Number(ts - base);
+        records.push(r);
+        if (records.length === BATCH) {
+          flush();
+          if (chunk.length === CHUNK_BATCHES) {
+            yield chunk;
+            chunk = [];
+          }
+        }
+      }
+    } while (await reader.fill());
+    if (records.length) flush();
+    if (chunk.length) yield chunk;
+  } finally {
+    await reader.close();
+  }
+}
+
+interface Totals {
+  records: number;
+  bytesIn: number;
+  bytesOut: number;
+  decodeMs: number;
+  dissectMs: number;
+  encodeMs: number;
+  cpuMs: number;
+  families: Map<string, number>;
+}
+
+function process1(d: Dissector, messages: Buffer[], t: Totals | null): void {
+  const cpu0 = process.cpuUsage();
+  for (const msg of messages) {
+    const a = performance.now();
+    const batch = AVSC ? codec.decode<PacketBatch>(msg, SCHEMA_NAMES.packetBatch).value : batchCodec.decodePacketBatch(msg);
+    const b = performance.now();
+    const out: EnrichedBatch = d.dissectBatch(batch);
+    const c = performance.now();
+    const enc = AVSC ? codec.encode(SCHEMA_NAMES.enrichedBatch, out) : batchCodec.encodeEnrichedBatch(out, batch);
+    const e = performance.now();
+    if (t) {
+      t.decodeMs += b - a;
+      t.dissectMs += c - b;
+      t.encodeMs += e - c;
+      t.records += out.records.length;
+      t.bytesIn += msg.length;
+      t.bytesOut += enc.length;
+      for (const r of out.records) {
+        const f = frameTypeFamily(r.frame_type);
+        t.families.set(f, (t.families.get(f) ?? 0) + 1);
+      }
+    }
+  }
+  if (t) {
+    const cpu = process.cpuUsage(cpu0);
+    t.cpuMs += (cpu.user + cpu.system) / 1000;
+  }
+  sampleRss();
+}
+
+/** On Linux, re-run pinned to one core (taskset) so the figure is one worker's. */
+function pinToOneCore(): boolean {
+  if (process.platform !== 'linux' || process.env.STREAMLENS_BENCH_PINNED || process.argv.includes('--no-pin')) return false;
+  const r = spawnSync('taskset', ['-c', '0', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit', env: { ...process.env, STREAMLENS_BENCH_PINNED: '1' },
+  });
+  if (r.error) return false; // no taskset: run unpinned
+  process.exit(r.status ?? 1);
+}
+
+async function main(): Promise<void> {
+  if (pinToOneCore()) return;
+  if (process.env.STREAMLENS_BENCH_PINNED) console.log('pinned to CPU 0 (taskset -c 0)');
+  console.log(`dissector benchmark: ${RECORDS} records, ${Math.round(SHARE * 100)} % telemetry, ${BATCH} records per message, ${AVSC ? 'avsc codec' : 'compiled codec'}`);
+  console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores visible)`);
+  const mix = await ensureMix(BENCH_DIR, CAPTURES, { records: RECORDS, telemetryShare: SHARE, seed: SEED });
+  const fileBytes = statSync(mix.path).size;
+  console.log(`input: ${mix.path} (${(fileBytes / 1e6).toFixed(0)} MB)`);
+
+  // Warm-up on the first chunk with a throwaway Dissector (JIT), then the measured run.
+  const warm = messageChunks(mix.path);
+  const first = await warm.next();
+  await warm.return(undefined);
+  if (!first.done) process1(new Dissector(), first.value.slice(0, 20), null);
+
+  const d = new Dissector();
+  const t: Totals = { records: 0, bytesIn: 0, bytesOut: 0, decodeMs: 0, dissectMs: 0, encodeMs: 0, cpuMs: 0, families: new Map() };
+  let chunkBytes = 0;
+  for await (const chunk of messageChunks(mix.path)) {
+    chunkBytes = Math.max(chunkBytes, chunk.reduce((n, m) => n + m.length, 0));
+    sampleRss();
+    process1(d, chunk, t);
+  }
+  const wallMs = t.decodeMs + t.dissectMs + t.encodeMs;
+  const rate = t.records / (wallMs / 1000);
+  const telemetry = (t.families.get('CH10') ?? 0) + (t.families.get('TMATS') ?? 0) + (t.families.get('PTP') ?? 0) + (t.families.get('IENA') ?? 0);
+  const fam = [...t.families].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(100 * v / t.records).toFixed(1)}%`).join(', ');
+
+  console.log(`\nclassified: ${fam}`);
+  console.log(`telemetry (CH10/TMATS/PTP/IENA): ${(100 * telemetry / t.records).toFixed(1)} % of records`);
+  console.log(`\nstage                    ms       ns/record`);
+  for (const [name, ms] of [['Avro decode PacketBatch', t.decodeMs], ['dissect', t.dissectMs], ['Avro encode EnrichedBatch', t.encodeMs]] as const) {
+    console.log(`${name.padEnd(25)}${ms.toFixed(0).padStart(6)}   ${(ms * 1e6 / t.records).toFixed(0).padStart(6)}`);
+  }
+  console.log(`\ndissector: ${t.records} records in ${(wallMs / 1000).toFixed(2)} s = ${Math.round(rate).toLocaleString('en')} records/s ` +
+    `(${Math.round(t.records / (t.cpuMs / 1000)).toLocaleString('en')} per CPU-second incl. GC threads)`);
+  console.log(`  in ${(t.bytesIn / 1e6).toFixed(0)} MB of PacketBatch, out ${(t.bytesOut / 1e6).toFixed(0)} MB of EnrichedBatch (payload dropped)`);
+  console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (holds one prepared chunk of input messages, ${(chunkBytes / 2 ** 20).toFixed(0)} MiB)`);
+  const mem = d.memory();
+  console.log(`  memories: ${mem.ch10Flows} Chapter 10 flows, ${mem.reassembly?.completed ?? 0} packets reassembled, ${mem.reassembly?.open ?? 0} open`);
+
+  if (TSHARK) {
+    const a = performance.now();
+    const r = spawnSync('sh', ['-c', `tshark -r '${mix.path}' -T fields -e frame.protocols > /dev/null`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = performance.now() - a;
+    if (r.status !== 0) {
+      console.log(`tshark failed: ${r.stderr.toString().trim()}`);
+    } else {
+      const tsharkRate = t.records / (ms / 1000);
+      console.log(`\nreference: tshark -r FILE -T fields -e frame.protocols > /dev/null: ${(ms / 1000).toFixed(2)} s = ${Math.round(tsharkRate).toLocaleString('en')} records/s`);
+      console.log(`ratio: dissector ${(rate / tsharkRate).toFixed(1)}× tshark`);
+    }
+  }
+  console.log(`\nJSON ${JSON.stringify({
+    records: t.records, telemetryPct: +(100 * telemetry / t.records).toFixed(1), recordsPerSec: Math.round(rate),
+    recordsPerCpuSec: Math.round(t.records / (t.cpuMs / 1000)), decodeNs: Math.round(t.decodeMs * 1e6 / t.records),
+    dissectNs: Math.round(t.dissectMs * 1e6 / t.records), encodeNs: Math.round(t.encodeMs * 1e6 / t.records), peakRssMiB: Math.round(peakRss / 2 ** 20),
+  })}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
