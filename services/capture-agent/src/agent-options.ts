@@ -31,6 +31,7 @@ export const agentOptions = {
   createTopics: opt.bool({ doc: 'create the packets topic when it does not exist (else the agent stops with an error)', default: false }),
   topicPartitions: opt.int({ doc: 'partitions of the packets topic when the agent creates it, and the routing assumed while Kafka has not been reached yet', default: 12, min: 1, max: 10_000 }),
   topicReplication: opt.int({ doc: 'replication factor of the packets topic when the agent creates it (-1 = the broker default)', default: -1, min: -1, max: 32 }),
+  kafkaProducers: opt.int({ doc: 'idempotent producers sending in parallel (one request in flight each per broker; a partition always uses the same one)', default: 4, min: 1, max: 64 }),
   kafkaCompression: opt.enum({ doc: 'compression of the produced record batches', choices: ['none', 'gzip'] as const, default: 'none' }),
   queueMaxBytes: opt.size({ doc: 'encoded bytes waiting in memory for Kafka before live capture spools (replay waits instead)', default: 64 * 1024 * 1024, min: 1024 * 1024 }),
   spoolAfter: opt.duration({ doc: 'a Kafka send outstanding this long counts as Kafka being slow: new data goes to the spool', default: 5000, min: 100 }),

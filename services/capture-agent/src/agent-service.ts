@@ -93,6 +93,7 @@ export class AgentService implements Service {
       topicPartitions: c.topicPartitions,
       topicReplication: c.topicReplication,
       compression: c.kafkaCompression,
+      producers: c.kafkaProducers,
       queueMaxBytes: c.queueMaxBytes,
       spoolAfterMs: c.spoolAfter,
       drainTimeoutMs: c.drainTimeout,

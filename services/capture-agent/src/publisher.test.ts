@@ -41,7 +41,7 @@ function batches(n: number, per: number, partitions: number, run = 'run-a'): Sea
 
 function options(dir: string, over: Partial<PublisherOptions> = {}): PublisherOptions {
   return {
-    topic: uniqueName('pub.packets'), createTopic: true, topicPartitions: 3, topicReplication: 1, compression: 'none',
+    topic: uniqueName('pub.packets'), createTopic: true, topicPartitions: 3, topicReplication: 1, compression: 'none', producers: 2,
     queueMaxBytes: 8 << 20, spoolAfterMs: 2000, drainTimeoutMs: 5000, overflow: 'spool', batchMaxBytes: 1 << 20,
     agentRun: 'run-a', nextBatchSeq: (() => { let s = 1_000_000; return () => s++; })(),
     spool: { dir, maxBytes: 64 << 20, segmentBytes: 256 << 10, flushIntervalMs: 200 },

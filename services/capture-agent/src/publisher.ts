@@ -3,7 +3,9 @@
  *
  * Sending: one lane per partition, at most one produce request in flight per
  * lane, each request carrying the lane's oldest batches (up to the topic's
- * max.message.bytes). The producer is idempotent (acks=all). A failed request
+ * max.message.bytes). The producers are idempotent (acks=all); a small pool of
+ * them works in parallel (kafkajs lets one idempotent producer have a single
+ * request in flight per broker), each partition always on the same one. A failed request
  * is resent with exactly the same batches, before anything else of its
  * partition, on the same producer: kafkajs rolls the partition's sequence
  * number back on failure, so the resend carries the same sequence numbers and
@@ -52,7 +54,7 @@ interface Unit {
   /** A spooled batch this one was derived from (re-routing, splitting): acknowledged when all its parts are. */
   parent: { unit: Unit; remaining: number } | null;
   acceptedAt: number;
-  /** Producer generation of the last attempt (-1: never sent). */
+  /** Id of the producer that made the last attempt (-1: never sent). */
   gen: number;
   /** An earlier attempt failed in a way that may have appended it. */
   unknown: boolean;
@@ -125,6 +127,8 @@ export interface PublisherOptions {
   queueMaxBytes: number;
   spoolAfterMs: number;
   drainTimeoutMs: number;
+  /** Idempotent producers working in parallel (each partition always uses the same one). */
+  producers: number;
   /** Live capture cannot wait: memory overflow spools. Replay waits (see `congested`). */
   overflow: 'spool' | 'wait';
   batchMaxBytes: number;
@@ -147,8 +151,12 @@ export class Publisher {
   readonly spool: Spool;
   private readonly topicAdmin: PacketsTopic;
   private readonly lanes: Lane[] = [];
-  private producer: Producer | undefined;
-  private gen = 0;
+  /** The producer pool: partition p is always sent by producers[p % size]. */
+  private readonly producers: (Producer | undefined)[];
+  /** Identity of each slot's current producer (a new one per connect), for spotting resends under a new producer id. */
+  private readonly producerIds: number[];
+  private readonly connecting: boolean[];
+  private producerSerial = 0;
   private partitions = 0;
   private groupMaxBytes = DEFAULT_MAX_MESSAGE_BYTES - 4096;
   private spoolingNow = false;
@@ -160,7 +168,6 @@ export class Publisher {
   private inflightN = 0;
   private readonly loaded = new Set<number>();
   private draining = false;
-  private connecting = false;
   private refreshing = false;
   private lastRefresh = 0;
   private lastAckSave = 0;
@@ -206,6 +213,10 @@ export class Publisher {
         metrics.recordsSpooled.inc(records);
       },
     });
+    const pool = Math.max(1, o.producers);
+    this.producers = new Array(pool).fill(undefined);
+    this.producerIds = new Array(pool).fill(0);
+    this.connecting = new Array(pool).fill(false);
     this.topicAdmin = new PacketsTopic(kafka, { topic: o.topic, create: o.createTopic, partitions: o.topicPartitions, replication: o.topicReplication });
   }
 
@@ -269,7 +280,7 @@ export class Publisher {
     }
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.tick.unref();
-    void this.connectProducer();
+    void this.connectProducer(0);
   }
 
   /** Take a closed batch; from here on it is counted as published, spooled or dropped. */
@@ -369,10 +380,16 @@ export class Publisher {
 
   private pumpLane(p: number): void {
     const l = this.lanes[p];
-    if (!l || l.sending || !this.producer || this.closed) return;
+    if (!l || l.sending || this.closed) return;
     if (!l.group && l.length === 0) return;
     if (l.retryAt > performance.now()) return;
-    this.send(p, l, this.producer);
+    const slot = p % this.producers.length;
+    const producer = this.producers[slot];
+    if (!producer) {
+      void this.connectProducer(slot);
+      return;
+    }
+    this.send(p, l, producer, slot);
   }
 
   private pumpAll(): void {
@@ -398,11 +415,11 @@ export class Publisher {
     return group.length ? group : null;
   }
 
-  private send(p: number, l: Lane, producer: Producer): void {
+  private send(p: number, l: Lane, producer: Producer, slot: number): void {
     if (!l.group) l.group = this.takeGroup(p, l);
     const group = l.group;
     if (!group) return;
-    const gen = this.gen;
+    const gen = this.producerIds[slot];
     for (const u of group) {
       if (u.gen >= 0 && u.gen !== gen && u.unknown) u.possibleDuplicate = true;
       u.gen = gen;
@@ -418,7 +435,7 @@ export class Publisher {
       messages: group.map((u) => ({ key: u.entry.key, value: u.entry.value, partition: p })),
     }).then(
       () => this.sent(p, l, group),
-      (err: unknown) => this.failed(p, l, group, err, gen),
+      (err: unknown) => this.failed(p, l, group, err, slot, gen),
     );
   }
 
@@ -462,7 +479,7 @@ export class Publisher {
     }
   }
 
-  private failed(p: number, l: Lane, group: Unit[], err: unknown, gen: number): void {
+  private failed(p: number, l: Lane, group: Unit[], err: unknown, slot: number, gen: number): void {
     l.sending = false;
     this.inflightN--;
     if (this.closed) return;
@@ -490,7 +507,7 @@ export class Publisher {
       return;
     }
     for (const u of group) u.unknown = true;
-    if (type && PRODUCER_FATAL.has(type) && gen === this.gen) this.replaceProducer(`${type}: ${message}`);
+    if (type && PRODUCER_FATAL.has(type) && gen === this.producerIds[slot]) this.replaceProducer(slot, `${type}: ${message}`);
     this.enterSpooling(`Kafka send failed: ${message}`);
     l.failures++;
     l.retryAt = now + Math.min(5000, 100 * 2 ** Math.min(l.failures, 6));
@@ -571,17 +588,17 @@ export class Publisher {
     for (const c of children) this.addToLane(c);
   }
 
-  private replaceProducer(reason: string): void {
-    const old = this.producer;
-    this.producer = undefined;
-    this.logger.warn({ reason }, 'replacing the Kafka producer (batches in doubt are resent under the new producer id and may repeat)');
+  private replaceProducer(slot: number, reason: string): void {
+    const old = this.producers[slot];
+    this.producers[slot] = undefined;
+    this.logger.warn({ reason, producer: slot }, 'replacing a Kafka producer (batches in doubt are resent under the new producer id and may repeat)');
     void old?.disconnect().catch(() => {});
-    void this.connectProducer();
+    void this.connectProducer(slot);
   }
 
-  private async connectProducer(): Promise<void> {
-    if (this.connecting) return;
-    this.connecting = true;
+  private async connectProducer(slot: number): Promise<void> {
+    if (this.connecting[slot] || this.producers[slot] || this.closed) return;
+    this.connecting[slot] = true;
     let attempt = 0;
     try {
       while (!this.closed) {
@@ -597,8 +614,8 @@ export class Publisher {
             await producer.disconnect().catch(() => {});
             return;
           }
-          this.producer = producer;
-          this.gen++;
+          this.producers[slot] = producer;
+          this.producerIds[slot] = ++this.producerSerial;
           this.pumpAll();
           return;
         } catch (err) {
@@ -610,7 +627,7 @@ export class Publisher {
         }
       }
     } finally {
-      this.connecting = false;
+      this.connecting[slot] = false;
     }
   }
 
@@ -699,7 +716,7 @@ export class Publisher {
 
   /** Kafka has taken batches lately and nothing is failing or stuck: spooling may end. */
   private kafkaHealthy(): boolean {
-    if (!this.producer || this.outageSince) return false;
+    if (!this.producers[0] || this.outageSince) return false;
     const now = performance.now();
     if (now - this.lastFailureAt < this.o.spoolAfterMs) return false;
     for (const l of this.lanes) if (l && (l.failures > 0 || (l.sending && now - l.sentAt > this.o.spoolAfterMs))) return false;
@@ -808,9 +825,8 @@ export class Publisher {
     this.updateGauges();
     for (const f of this.roomWaiters) f();
     this.roomWaiters = [];
-    const producer = this.producer;
-    this.producer = undefined;
-    await Promise.all([producer?.disconnect().catch(() => {}), this.topicAdmin.close()]);
+    const producers = this.producers.splice(0, this.producers.length, ...new Array(this.producers.length).fill(undefined));
+    await Promise.all([...producers.map((p) => p?.disconnect().catch(() => {})), this.topicAdmin.close()]);
     this.logger.info({ spoolBytes: this.spool.bytes, spoolSegments: this.spool.segments.length }, 'publisher stopped');
   }
 }
