@@ -15,7 +15,7 @@ export const agentOptions = {
   filter: opt.string({ doc: 'BPF filter applied in the kernel (pcap-filter syntax, live capture only)', short: 'f', placeholder: 'EXPR' }),
   snaplen: opt.int({ doc: 'bytes of each live frame passed to the decoder (wire_len keeps the full length)', default: 65535, min: 64, max: 65535 }),
   promisc: opt.bool({ doc: 'capture frames addressed to other hosts too; --no-promisc keeps only what the host would receive or send', default: true }),
-  bufferSize: opt.size({ doc: 'kernel capture buffer per interface; raise it when pcap drops show up', default: 32 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 31 - 1 }),
+  bufferSize: opt.size({ doc: 'kernel capture buffer per interface (cap captures 65535-byte slots: SIZE / 64 KiB frames fit); raise it for bursty links', default: 64 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 31 - 1 }),
   pace: opt.string({
     doc: 'replay speed: max (as fast as possible) or the recorded pace times N, e.g. 1x, 10x, 0.5x',
     default: 'max', placeholder: 'max|Nx',
