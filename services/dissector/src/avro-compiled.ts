@@ -236,10 +236,15 @@ class Gen {
     return `k${this.consts.length - 1}`;
   }
 
-  /** A varint into `target`: inline for one byte, else through readLong. */
+  /** A varint into `target`: inline up to three bytes (|value| < 2^20), else through readLong. */
   private long(target: string): string {
     const b = this.v();
-    return `{ const ${b} = buf[pos]; if (${b} < 0x80) { ${target} = (${b} >>> 1) ^ -(${b} & 1); pos++; } else { c.pos = pos; ${target} = readLong(c); pos = c.pos; } }`;
+    const z = this.v();
+    // Past the end buf[...] is undefined, which fails every `< 0x80` test and lands in readLong's bounds check.
+    return `{ const ${b} = buf[pos]; if (${b} < 0x80) { ${target} = (${b} >>> 1) ^ -(${b} & 1); pos++; } else { let ${z} = buf[pos + 1]; ` +
+      `if (${z} < 0x80) { ${z} = (${b} & 0x7f) | (${z} << 7); ${target} = (${z} >>> 1) ^ -(${z} & 1); pos += 2; } ` +
+      `else if (buf[pos + 2] < 0x80) { ${z} = (${b} & 0x7f) | ((${z} & 0x7f) << 7) | (buf[pos + 2] << 14); ${target} = (${z} >>> 1) ^ -(${z} & 1); pos += 3; } ` +
+      `else { c.pos = pos; ${target} = readLong(c); pos = c.pos; } } }`;
   }
 
   /** A length (bytes/string) into `target`, checked against the end. */
@@ -333,9 +338,9 @@ class Gen {
     }
   }
 
-  /** A one-byte varint inline, else through writeLong (room is already there). */
+  /** A one- or two-byte varint inline (0 ≤ value < 8192), else through writeLong (room is already there). */
   private wlong(e: string): string {
-    return `if (${e} >= 0 && ${e} < 64) buf[pos++] = ${e} << 1; else pos = writeLong(buf, pos, ${e});`;
+    return `if (${e} >= 0 && ${e} < 64) buf[pos++] = ${e} << 1; else if (${e} >= 0 && ${e} < 8192) { buf[pos++] = ((${e} << 1) & 0x7f) | 0x80; buf[pos++] = ${e} >>> 6; } else pos = writeLong(buf, pos, ${e});`;
   }
 
   /** Make room for `n` bytes (an expression) at pos. */

@@ -46,7 +46,8 @@ export class DissectorBatchCodec {
   private readonly enrichedHeader: Buffer;
   private readonly readPacketBatch: CompiledReader<PacketBatch> | undefined;
   private readonly writeEnrichedBatch: CompiledWriter | undefined;
-  private readonly sink: CompiledSink = { buf: Buffer.allocUnsafe(1 << 20), pos: 0 };
+  /** Size of the last message written: the next one starts with a buffer a bit larger. */
+  private lastSize = 1 << 16;
   private readonly sources = new WeakMap<PacketBatch, RawSource>();
   /** Packet records copied from the input message rather than re-encoded (diagnostics, tests). */
   passedThrough = 0;
@@ -90,8 +91,9 @@ export class DissectorBatchCodec {
   encodeEnrichedBatch(batch: EnrichedBatch, from?: PacketBatch): Buffer {
     const write = this.writeEnrichedBatch;
     if (write === undefined) return this.codec.encode(SCHEMA_NAMES.enrichedBatch, batch);
-    const s = this.sink;
-    s.pos = 0;
+    // Written in place into the message's own buffer (no copy at the end); the unused tail is small.
+    const s: CompiledSink = { buf: Buffer.allocUnsafe(this.lastSize + (this.lastSize >> 3) + 4096), pos: HEADER_LEN };
+    this.enrichedHeader.copy(s.buf, 0);
     try {
       write(batch, s, from === undefined ? null : this.passThrough(batch, from));
     } catch (err) {
@@ -99,12 +101,8 @@ export class DissectorBatchCodec {
       const path = /^field (\S+)/.exec(err.message)?.[1] ?? '';
       throw new AvroEncodeError(`value does not match Avro schema ${SCHEMA_NAMES.enrichedBatch}: ${err.message}`, SCHEMA_NAMES.enrichedBatch, [path]);
     }
-    const out = Buffer.allocUnsafe(HEADER_LEN + s.pos);
-    this.enrichedHeader.copy(out, 0);
-    s.buf.copy(out, HEADER_LEN, 0, s.pos);
-    // Do not let one huge batch pin a huge scratch buffer.
-    if (s.buf.length > 64 << 20) s.buf = Buffer.allocUnsafe(1 << 20);
-    return out;
+    this.lastSize = s.pos;
+    return s.buf.subarray(0, s.pos);
   }
 
   private passThrough(batch: EnrichedBatch, from: PacketBatch): PassThrough | null {
