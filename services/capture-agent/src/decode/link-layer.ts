@@ -5,6 +5,7 @@
  */
 import type { PacketRecord } from '@streamlens/common';
 import { mac48, u16 } from './byte-reads.js';
+import type { FrameView } from './frame-view.js';
 import { decodeEthertype } from './network-layer.js';
 import { setError, setPayload } from './record-fields.js';
 
@@ -13,43 +14,44 @@ const ETHERTYPE_IPV6 = 0x86dd;
 /** Linux ARPHRD_NETLINK: the SLL protocol field is a netlink family, not an EtherType. */
 const ARPHRD_NETLINK = 824;
 
-export function decodeEthernet(data: Buffer, wire: number, cap: number, rec: PacketRecord): void {
-  if (data.length < 14) {
-    if (data.length >= 6) rec.eth_dst = mac48(data, 0);
-    if (data.length >= 12) rec.eth_src = mac48(data, 6);
-    setError(rec, 'eth.truncated');
-    setPayload(rec, data, 0, wire, cap);
+function truncated(f: FrameView, rec: PacketRecord, code: 'eth.truncated' | 'sll.truncated' | 'sll2.truncated' | 'null.truncated'): void {
+  setError(rec, code);
+  setPayload(rec, f, f.start, f.wireEnd - f.start);
+}
+
+export function decodeEthernet(f: FrameView, rec: PacketRecord): void {
+  const b = f.buf;
+  const s = f.start;
+  const have = f.end - s;
+  if (have < 14) {
+    if (have >= 6) rec.eth_dst = mac48(b, s);
+    if (have >= 12) rec.eth_src = mac48(b, s + 6);
+    truncated(f, rec, 'eth.truncated');
     return;
   }
-  rec.eth_dst = mac48(data, 0);
-  rec.eth_src = mac48(data, 6);
-  decodeEthertype(u16(data, 12), data, 14, wire, cap, rec);
+  rec.eth_dst = mac48(b, s);
+  rec.eth_src = mac48(b, s + 6);
+  decodeEthertype(u16(b, s + 12), f, s + 14, rec);
 }
 
 /** LINKTYPE_LINUX_SLL: packet type, ARPHRD type, address length, 8 address bytes, protocol. */
-export function decodeLinuxSll(data: Buffer, wire: number, cap: number, rec: PacketRecord): void {
-  if (data.length < 16) {
-    setError(rec, 'sll.truncated');
-    setPayload(rec, data, 0, wire, cap);
-    return;
-  }
-  if (u16(data, 4) === 6) rec.eth_src = mac48(data, 6);
-  const proto = u16(data, 14);
-  if (u16(data, 2) === ARPHRD_NETLINK) setPayload(rec, data, 16, wire - 16, cap);
-  else decodeEthertype(proto, data, 16, wire, cap, rec);
+export function decodeLinuxSll(f: FrameView, rec: PacketRecord): void {
+  const b = f.buf;
+  const s = f.start;
+  if (f.end - s < 16) return truncated(f, rec, 'sll.truncated');
+  if (u16(b, s + 4) === 6) rec.eth_src = mac48(b, s + 6);
+  if (u16(b, s + 2) === ARPHRD_NETLINK) setPayload(rec, f, s + 16, f.wireEnd - s - 16);
+  else decodeEthertype(u16(b, s + 14), f, s + 16, rec);
 }
 
 /** LINKTYPE_LINUX_SLL2: protocol, reserved, ifindex, ARPHRD type, packet type, address length, 8 address bytes. */
-export function decodeLinuxSll2(data: Buffer, wire: number, cap: number, rec: PacketRecord): void {
-  if (data.length < 20) {
-    setError(rec, 'sll2.truncated');
-    setPayload(rec, data, 0, wire, cap);
-    return;
-  }
-  if (data[11] === 6) rec.eth_src = mac48(data, 12);
-  const proto = u16(data, 0);
-  if (u16(data, 8) === ARPHRD_NETLINK) setPayload(rec, data, 20, wire - 20, cap);
-  else decodeEthertype(proto, data, 20, wire, cap, rec);
+export function decodeLinuxSll2(f: FrameView, rec: PacketRecord): void {
+  const b = f.buf;
+  const s = f.start;
+  if (f.end - s < 20) return truncated(f, rec, 'sll2.truncated');
+  if (b[s + 11] === 6) rec.eth_src = mac48(b, s + 12);
+  if (u16(b, s + 8) === ARPHRD_NETLINK) setPayload(rec, f, s + 20, f.wireEnd - s - 20);
+  else decodeEthertype(u16(b, s), f, s + 20, rec);
 }
 
 /**
@@ -59,31 +61,29 @@ export function decodeLinuxSll2(data: Buffer, wire: number, cap: number, rec: Pa
  * 30 macOS (libpcap and Wireshark accept these three; Linux never writes
  * this link type).
  */
-export function decodeNullLoopback(data: Buffer, wire: number, cap: number, rec: PacketRecord, bigEndian: boolean): void {
-  if (data.length < 4) {
-    setError(rec, 'null.truncated');
-    setPayload(rec, data, 0, wire, cap);
-    return;
-  }
-  let family = bigEndian ? data.readUInt32BE(0) : data.readUInt32LE(0);
-  if (!bigEndian && family > 0xffff) family = data.readUInt32BE(0);
-  if (family === 2) decodeEthertype(ETHERTYPE_IPV4, data, 4, wire, cap, rec);
-  else if (family === 24 || family === 28 || family === 30) decodeEthertype(ETHERTYPE_IPV6, data, 4, wire, cap, rec);
-  else setPayload(rec, data, 4, wire - 4, cap);
+export function decodeNullLoopback(f: FrameView, rec: PacketRecord, bigEndian: boolean): void {
+  const b = f.buf;
+  const s = f.start;
+  if (f.end - s < 4) return truncated(f, rec, 'null.truncated');
+  let family = bigEndian ? b.readUInt32BE(s) : b.readUInt32LE(s);
+  if (!bigEndian && family > 0xffff) family = b.readUInt32BE(s);
+  if (family === 2) decodeEthertype(ETHERTYPE_IPV4, f, s + 4, rec);
+  else if (family === 24 || family === 28 || family === 30) decodeEthertype(ETHERTYPE_IPV6, f, s + 4, rec);
+  else setPayload(rec, f, s + 4, f.wireEnd - s - 4);
 }
 
 /** Raw IP: the version nibble picks IPv4 or IPv6 (`forced` for LINKTYPE_IPV4/IPV6). */
-export function decodeRawIp(data: Buffer, wire: number, cap: number, rec: PacketRecord, forced: number): void {
+export function decodeRawIp(f: FrameView, rec: PacketRecord, forced: number): void {
   let ethertype = forced;
   if (ethertype === 0) {
-    const version = data.length > 0 ? data[0] >> 4 : 0;
+    const version = f.end > f.start ? f.buf[f.start] >> 4 : 0;
     if (version === 4) ethertype = ETHERTYPE_IPV4;
     else if (version === 6) ethertype = ETHERTYPE_IPV6;
     else {
       setError(rec, 'raw.bad_version');
-      setPayload(rec, data, 0, wire, cap);
+      setPayload(rec, f, f.start, f.wireEnd - f.start);
       return;
     }
   }
-  decodeEthertype(ethertype, data, 0, wire, cap, rec);
+  decodeEthertype(ethertype, f, f.start, rec);
 }

@@ -2,6 +2,7 @@
 import type { PacketRecord } from '@streamlens/common';
 import { decodeArp } from './arp.js';
 import { u16 } from './byte-reads.js';
+import type { FrameView } from './frame-view.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import { NO_INTS, setError, setPayload } from './record-fields.js';
@@ -18,40 +19,41 @@ function isVlanTpid(type: number): boolean {
  * 802.3 lengths (LLC follows): ethertype stays 0 and the payload is the LLC
  * frame. Anything that is not IP or ARP keeps its bytes as the payload.
  */
-export function decodeEthertype(type: number, data: Buffer, off: number, wire: number, cap: number, rec: PacketRecord): void {
+export function decodeEthertype(type: number, f: FrameView, off: number, rec: PacketRecord): void {
   let o = off;
   if (isVlanTpid(type)) {
+    const b = f.buf;
     let vids: number[] | null = null;
     while (isVlanTpid(type)) {
-      if (data.length - o < 4) {
+      if (f.end - o < 4) {
         rec.ethertype = type;
         if (vids) rec.vlan_ids = vids;
         setError(rec, 'vlan.truncated');
-        setPayload(rec, data, o, wire - o, cap);
+        setPayload(rec, f, o, f.wireEnd - o);
         return;
       }
-      const vid = u16(data, o) & 0x0fff;
+      const vid = u16(b, o) & 0x0fff;
       if (vids === null) vids = [vid];
       else vids.push(vid);
-      type = u16(data, o + 2);
+      type = u16(b, o + 2);
       o += 4;
       if (vids.length > MAX_VLAN_TAGS) {
         rec.vlan_ids = vids;
         rec.ethertype = type;
         setError(rec, 'vlan.too_many_tags');
-        setPayload(rec, data, o, wire - o, cap);
+        setPayload(rec, f, o, f.wireEnd - o);
         return;
       }
     }
     rec.vlan_ids = vids ?? NO_INTS;
   }
   if (type < 0x0600) {
-    setPayload(rec, data, o, wire - o, cap);
+    setPayload(rec, f, o, f.wireEnd - o);
     return;
   }
   rec.ethertype = type;
-  if (type === 0x0800) decodeIpv4(data, o, wire, cap, rec);
-  else if (type === 0x86dd) decodeIpv6(data, o, wire, cap, rec);
-  else if (type === 0x0806) decodeArp(data, o, wire, cap, rec);
-  else setPayload(rec, data, o, wire - o, cap);
+  if (type === 0x0800) decodeIpv4(f, o, rec);
+  else if (type === 0x86dd) decodeIpv6(f, o, rec);
+  else if (type === 0x0806) decodeArp(f, o, rec);
+  else setPayload(rec, f, o, f.wireEnd - o);
 }

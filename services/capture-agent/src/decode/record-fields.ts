@@ -5,6 +5,7 @@
  */
 import type { PacketRecord } from '@streamlens/common';
 import type { DecodeErrorCode } from './decode-errors.js';
+import type { FrameView } from './frame-view.js';
 
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 export const NO_INTS: number[] = Object.freeze([]) as unknown as number[];
@@ -53,12 +54,12 @@ export function setError(rec: PacketRecord, code: DecodeErrorCode): void {
 
 /**
  * payload_len is what was sent (`sentLen`); payload is a view of the bytes
- * from `start` that were captured, at most `cap` of them.
+ * from `at` that were captured, at most f.cap of them.
  */
-export function setPayload(rec: PacketRecord, data: Buffer, start: number, sentLen: number, cap: number): void {
+export function setPayload(rec: PacketRecord, f: FrameView, at: number, sentLen: number): void {
   rec.payload_len = sentLen > 0 ? sentLen : 0;
-  let n = data.length - start;
+  let n = f.end - at;
   if (sentLen < n) n = sentLen;
-  if (cap < n) n = cap;
-  rec.payload = n > 0 ? data.subarray(start, start + n) : EMPTY_BYTES;
+  if (f.cap < n) n = f.cap;
+  rec.payload = n > 0 ? f.buf.subarray(at, at + n) : EMPTY_BYTES;
 }

@@ -4,60 +4,63 @@
  * lie past the captured bytes (snap length).
  */
 import type { PacketRecord } from '@streamlens/common';
+import { ipv4At } from './address-cache.js';
 import { u16, u32 } from './byte-reads.js';
 import { decodeDns, isDnsPort } from './dns.js';
+import type { FrameView } from './frame-view.js';
 import { decodeHttp, startsLikeHttp } from './http.js';
 import { EMPTY_BYTES, setError, setPayload } from './record-fields.js';
 import { TCP_FLAG_STRINGS } from './tcp-flags.js';
 
 const ZERO_GROUP = Buffer.alloc(4);
 
-export function decodeTransport(proto: number, data: Buffer, off: number, end: number, moreFragments: boolean, cap: number, rec: PacketRecord): void {
+export function decodeTransport(proto: number, f: FrameView, off: number, end: number, moreFragments: boolean, rec: PacketRecord): void {
   switch (proto) {
-    case 6: decodeTcp(data, off, end, cap, rec); return;
-    case 17: decodeUdp(data, off, end, moreFragments, cap, rec); return;
-    case 1: decodeIcmp(data, off, end, cap, rec, 'icmp.truncated'); return;
-    case 58: decodeIcmp(data, off, end, cap, rec, 'icmpv6.truncated'); return;
-    case 2: decodeIgmp(data, off, end, cap, rec); return;
-    default: setPayload(rec, data, off, end - off, cap);
+    case 6: decodeTcp(f, off, end, rec); return;
+    case 17: decodeUdp(f, off, end, moreFragments, rec); return;
+    case 1: decodeIcmp(f, off, end, rec, 'icmp.truncated'); return;
+    case 58: decodeIcmp(f, off, end, rec, 'icmpv6.truncated'); return;
+    case 2: decodeIgmp(f, off, end, rec); return;
+    default: setPayload(rec, f, off, end - off);
   }
 }
 
-function capturedEnd(data: Buffer, end: number): number {
-  return end < data.length ? end : data.length;
+function capturedEnd(f: FrameView, end: number): number {
+  return end < f.end ? end : f.end;
 }
 
-function decodeTcp(data: Buffer, off: number, end: number, cap: number, rec: PacketRecord): void {
-  const have = capturedEnd(data, end) - off;
+function decodeTcp(f: FrameView, off: number, end: number, rec: PacketRecord): void {
+  const b = f.buf;
+  const have = capturedEnd(f, end) - off;
   if (have >= 4) {
-    rec.src_port = u16(data, off);
-    rec.dst_port = u16(data, off + 2);
+    rec.src_port = u16(b, off);
+    rec.dst_port = u16(b, off + 2);
   }
   if (have < 20) {
     setError(rec, 'tcp.truncated');
-    setPayload(rec, data, off, end - off, cap);
+    setPayload(rec, f, off, end - off);
     return;
   }
-  rec.tcp_seq = u32(data, off + 4);
-  rec.tcp_ack = u32(data, off + 8);
-  const word = u16(data, off + 12);
+  rec.tcp_seq = u32(b, off + 4);
+  rec.tcp_ack = u32(b, off + 8);
+  const word = u16(b, off + 12);
   const flags = word & 0x1ff;
   rec.tcp_flags = flags;
   rec.tcp_flags_str = TCP_FLAG_STRINGS[flags];
-  rec.tcp_window = u16(data, off + 14);
+  rec.tcp_window = u16(b, off + 14);
   const hdr = (word >> 12) << 2;
   if (hdr < 20 || hdr > end - off) {
     setError(rec, 'tcp.bad_offset');
-    setPayload(rec, data, off, end - off, cap);
+    setPayload(rec, f, off, end - off);
     return;
   }
   if (hdr > have) {
     setError(rec, 'tcp.truncated');
-    setPayload(rec, data, off, end - off, cap);
+    setPayload(rec, f, off, end - off);
     return;
   }
   const start = off + hdr;
-  setPayload(rec, data, start, end - start, cap);
+  setPayload(rec, f, start, end - start);
   const payload = rec.payload;
   if (payload.length === 0) return;
   if (isDnsPort(rec.src_port) || isDnsPort(rec.dst_port)) {
@@ -71,56 +74,58 @@ function decodeTcp(data: Buffer, off: number, end: number, cap: number, rec: Pac
   }
 }
 
-function decodeUdp(data: Buffer, off: number, end: number, moreFragments: boolean, cap: number, rec: PacketRecord): void {
-  const have = capturedEnd(data, end) - off;
+function decodeUdp(f: FrameView, off: number, end: number, moreFragments: boolean, rec: PacketRecord): void {
+  const b = f.buf;
+  const capEnd = capturedEnd(f, end);
+  const have = capEnd - off;
   if (have >= 4) {
-    rec.src_port = u16(data, off);
-    rec.dst_port = u16(data, off + 2);
+    rec.src_port = u16(b, off);
+    rec.dst_port = u16(b, off + 2);
   }
   if (have < 8) {
     setError(rec, 'udp.truncated');
-    setPayload(rec, data, off, end - off, cap);
+    setPayload(rec, f, off, end - off);
     return;
   }
-  const length = u16(data, off + 4);
+  const length = u16(b, off + 4);
   // A first fragment carries only part of the datagram its length describes.
   if (length < 8 || (length > end - off && !moreFragments)) {
     setError(rec, 'udp.bad_length');
-    setPayload(rec, data, off + 8, end - off - 8, cap);
+    setPayload(rec, f, off + 8, end - off - 8);
     return;
   }
   const start = off + 8;
   const sentLen = length - 8;
-  setPayload(rec, data, start, sentLen, cap);
+  setPayload(rec, f, start, sentLen);
   if (moreFragments) {
     // Keep only this fragment's bytes; payload_len still reports the whole datagram.
-    const n = capturedEnd(data, end) - start;
-    if (rec.payload.length > n) rec.payload = n > 0 ? data.subarray(start, start + n) : EMPTY_BYTES;
+    const n = capEnd - start;
+    if (rec.payload.length > n) rec.payload = n > 0 ? b.subarray(start, start + n) : EMPTY_BYTES;
   }
   if (rec.payload.length > 0 && (isDnsPort(rec.src_port) || isDnsPort(rec.dst_port))) {
     decodeDns(rec.payload, 0, rec.payload.length, sentLen, rec);
   }
 }
 
-function decodeIcmp(data: Buffer, off: number, end: number, cap: number, rec: PacketRecord, truncated: 'icmp.truncated' | 'icmpv6.truncated'): void {
-  const have = capturedEnd(data, end) - off;
-  if (have >= 2) rec.icmp = { type: data[off], code: data[off + 1] };
+function decodeIcmp(f: FrameView, off: number, end: number, rec: PacketRecord, truncated: 'icmp.truncated' | 'icmpv6.truncated'): void {
+  const have = capturedEnd(f, end) - off;
+  if (have >= 2) rec.icmp = { type: f.buf[off], code: f.buf[off + 1] };
   if (have < 8) {
     setError(rec, truncated);
-    setPayload(rec, data, off, end - off, cap);
+    setPayload(rec, f, off, end - off);
     return;
   }
-  setPayload(rec, data, off + 8, end - off - 8, cap);
+  setPayload(rec, f, off + 8, end - off - 8);
 }
 
-function decodeIgmp(data: Buffer, off: number, end: number, cap: number, rec: PacketRecord): void {
-  const have = capturedEnd(data, end) - off;
-  setPayload(rec, data, off, end - off, cap);
+function decodeIgmp(f: FrameView, off: number, end: number, rec: PacketRecord): void {
+  const have = capturedEnd(f, end) - off;
+  setPayload(rec, f, off, end - off);
   if (have < 8) {
     setError(rec, 'igmp.truncated');
     return;
   }
-  const type = data[off];
+  const type = f.buf[off];
   // A v3 report has no group in its header (its records follow).
-  rec.igmp = { type, group: type === 0x22 ? ZERO_GROUP : data.subarray(off + 4, off + 8) };
+  rec.igmp = { type, group: type === 0x22 ? ZERO_GROUP : ipv4At(f.buf, off + 4) };
 }

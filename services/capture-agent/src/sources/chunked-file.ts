@@ -1,14 +1,26 @@
 /**
  * Streaming reads of a (possibly many-GB) file in chunks, for the capture
- * parsers. The unconsumed bytes are buf[pos, end). Chunks are never reused or
- * rewritten once handed out, so views into them (frame data, and the record
- * fields decoded from it) stay valid for as long as they are referenced. The
- * next chunk is read ahead while the current one is parsed.
+ * parsers. The unconsumed bytes are buf[pos, end). The next chunk is read
+ * ahead while the current one is parsed.
+ *
+ * Chunks are never rewritten while anyone may still use them: by default a
+ * chunk is never reused at all (views into it stay valid as long as they are
+ * referenced). A consumer that knows when it is done with frames says so with
+ * `release(frameNo)`; chunks holding only earlier frames then go back to a
+ * small free list and are read into again, which spares the allocation and
+ * page faults of fresh memory (about a third of the cost of reading).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
-/** Room at the front of each chunk for the tail of the previous one (a record split across chunks). */
-const HEADROOM = 256 * 1024;
+/**
+ * Room at the front of each chunk for the tail of the previous one (a record
+ * split across chunks); a longer tail takes a slower path with a buffer of its own.
+ */
+const HEADROOM = 64 * 1024;
+/** Retired chunks waiting for release; beyond this the oldest are left to the garbage collector. */
+const MAX_RETIRED = 8;
+/** Released chunks kept for reuse. */
+const MAX_FREE = 3;
 
 interface Filled {
   buf: Buffer;
@@ -26,6 +38,11 @@ export class ChunkedFile {
   private readPos = 0;
   private ahead: Promise<Filled> | null = null;
   private eof = false;
+  /** Whether the consumer releases frames (until it does, nothing is ever reused). */
+  private recycling = false;
+  /** Chunks no longer read from, with the number of the last frame delivered from each. */
+  private readonly retired: { buf: Buffer; lastFrame: number }[] = [];
+  private readonly free: Buffer[] = [];
 
   private constructor(
     private readonly fh: FileHandle,
@@ -67,15 +84,34 @@ export class ChunkedFile {
   }
 
   private readChunk(): Promise<Filled> {
-    const buf = Buffer.allocUnsafeSlow(HEADROOM + this.chunkSize);
+    const buf = this.free.pop() ?? Buffer.allocUnsafeSlow(HEADROOM + this.chunkSize);
     return this.readInto(buf, HEADROOM, this.chunkSize).then((n) => ({ buf, n }));
+  }
+
+  /**
+   * Frames numbered below `frameNo` are no longer used: chunks holding only
+   * such frames may be read into again.
+   */
+  release(frameNo: number): void {
+    this.recycling = true;
+    while (this.retired.length > 0 && this.retired[0].lastFrame < frameNo) {
+      const { buf } = this.retired.shift()!;
+      if (this.free.length < MAX_FREE) this.free.push(buf);
+    }
+  }
+
+  private retire(buf: Buffer, lastFrame: number): void {
+    if (!this.recycling || buf.length !== HEADROOM + this.chunkSize) return;
+    this.retired.push({ buf, lastFrame });
+    if (this.retired.length > MAX_RETIRED) this.retired.shift();
   }
 
   /**
    * Make at least `need` unconsumed bytes available (or all the file has
    * left). Returns false when the file had no more bytes at all.
+   * `lastFrame` is the number of the last frame delivered from the current chunk.
    */
-  async refill(need: number): Promise<boolean> {
+  async refill(need: number, lastFrame = 0): Promise<boolean> {
     if (this.eof) return false;
     const leftover = this.end - this.pos;
     const leftoverFileStart = this.offsetOf(this.pos);
@@ -108,6 +144,7 @@ export class ChunkedFile {
       start = 0;
       end = total;
     }
+    this.retire(this.buf, lastFrame);
     this.buf = buf;
     this.pos = start;
     this.end = end;

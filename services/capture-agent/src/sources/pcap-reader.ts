@@ -86,6 +86,10 @@ export class PcapParser implements FrameParser {
     this.frame.linkType = header.linkType;
   }
 
+  get lastFrameNo(): number {
+    return this.frame.frameNo;
+  }
+
   get framesRead(): number {
     return this.frame.frameNo;
   }
@@ -133,7 +137,8 @@ export class PcapParser implements FrameParser {
     f.tsNs = frac * this.fracToNs;
     f.capLen = incl;
     f.wireLen = orig;
-    f.data = b.subarray(pos + hdrLen, pos + hdrLen + incl);
+    f.buf = b;
+    f.offset = pos + hdrLen;
     src.pos = pos + hdrLen + incl;
     return f;
   }

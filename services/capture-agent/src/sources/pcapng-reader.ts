@@ -79,6 +79,10 @@ export class PcapngParser implements FrameParser {
     return this.atPacket;
   }
 
+  get lastFrameNo(): number {
+    return this.frame.frameNo;
+  }
+
   get framesRead(): number {
     return this.delivered;
   }
@@ -199,7 +203,8 @@ export class PcapngParser implements FrameParser {
     f.linkType = this.interfaces[index].linkType;
     f.capLen = capLen;
     f.wireLen = wireLen;
-    f.data = b.subarray(pos + dataOff, pos + dataOff + capLen);
+    f.buf = b;
+    f.offset = pos + dataOff;
     return f;
   }
 

@@ -23,9 +23,11 @@ export interface CaptureInterfaceInfo {
 
 /**
  * One captured frame. The reader reuses this object for every frame: copy
- * the fields you keep. `data` itself is never overwritten (it is a view into
- * a chunk the reader does not reuse), so it and anything decoded from it stay
- * valid for as long as they are referenced.
+ * the fields you keep. The bytes are buf[offset, offset + capLen); `data` is
+ * a view of them made on access (decodeFrameAt reads buf/offset directly and
+ * skips that allocation). The bytes stay valid for as long as they are
+ * referenced, unless the caller lets the reader recycle them with
+ * CaptureFileReader.releaseFramesBefore.
  */
 export interface RawFrame {
   /**
@@ -42,11 +44,16 @@ export interface RawFrame {
   tsSec: number;
   /** ... and nanoseconds within that second (0..999 999 999). */
   tsNs: number;
-  /** Captured bytes (data.length). */
+  /** Captured bytes. */
   capLen: number;
   /** Length of the frame on the wire. */
   wireLen: number;
-  data: Buffer;
+  /** The chunk holding the frame ... */
+  buf: Buffer;
+  /** ... and where in it the frame starts. */
+  offset: number;
+  /** buf[offset, offset + capLen) as a Buffer (a new view on each access). */
+  readonly data: Buffer;
 }
 
 /** A format parser over a chunked file: `next` returns null when it needs `need` bytes at the current position. */
@@ -54,10 +61,27 @@ export interface FrameParser {
   readonly need: number;
   /** Frames returned so far. */
   readonly framesRead: number;
+  /** frameNo of the last frame returned (0 before the first). */
+  readonly lastFrameNo: number;
   readonly interfaces: CaptureInterfaceInfo[];
   next(): RawFrame | null;
 }
 
+class ChunkFrame implements RawFrame {
+  frameNo = 0;
+  interfaceIndex = 0;
+  linkType = 0;
+  tsSec = 0;
+  tsNs = 0;
+  capLen = 0;
+  wireLen = 0;
+  buf: Buffer = Buffer.alloc(0);
+  offset = 0;
+  get data(): Buffer {
+    return this.buf.subarray(this.offset, this.offset + this.capLen);
+  }
+}
+
 export function newRawFrame(): RawFrame {
-  return { frameNo: 0, interfaceIndex: 0, linkType: 0, tsSec: 0, tsNs: 0, capLen: 0, wireLen: 0, data: Buffer.alloc(0) };
+  return new ChunkFrame();
 }
