@@ -5,7 +5,7 @@
  * loses and duplicates nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +88,51 @@ describe('AgentService (real Kafka)', () => {
     // 2000 expected; 5 standard deviations is about 212.
     expect(Math.abs(kept - 2000)).toBeLessThan(212);
     expect(agent.metrics.sampledOut.total() + kept).toBe(20_000);
+  });
+
+  it('serves its metrics and health while it runs', async () => {
+    const file = mixedCapture(20_000);
+    const prefix = uniqueName('agent');
+    const { freePort } = await import('@streamlens/local-infra');
+    const port = await freePort();
+    const agent = new AgentService({ ...config(['--read', file, '--kafka-brokers', testBrokers()[0], '--topic-prefix', prefix, '--create-topics',
+      '--spool-dir', mkdtempSync(join(tmpdir(), 'spool-')), '--metrics-host', '127.0.0.1']), metricsPort: port }, { logger });
+    await agent.start();
+    await agent.finished;
+    let text = '';
+    for (let i = 0; i < 100 && !/^streamlens_agent_records_published_total 20000$/m.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    }
+    expect(text).toContain('streamlens_agent_packets_captured_total{interface="0"} 20000');
+    expect(text).toMatch(/^streamlens_agent_records_published_total 20000$/m);
+    expect(text).toMatch(/^streamlens_agent_publish_latency_seconds_count \d+$/m);
+    for (const d of agent.metrics.registry.describe()) expect(text).toContain(`# TYPE ${d.name} ${d.type}`);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await agent.stop();
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+  });
+
+  it('a replay waits, rather than drop, when Kafka is away and the spool is full', async () => {
+    const file = mixedCapture(60_000);
+    const spoolDir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const agent = new AgentService(config(['--read', file, '--kafka-brokers', '127.0.0.1:1', '--spool-dir', spoolDir, '--spool-max-bytes', '4MiB',
+      '--spool-after', '200ms', '--drain-timeout', '200ms', '--spool-flush-interval', '50ms']), { logger });
+    await agent.start();
+    let frames = -1;
+    for (let i = 0; i < 50 && agent.metrics.captured.total() !== frames; i++) {
+      frames = agent.metrics.captured.total();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(frames).toBeGreaterThan(0);
+    expect(frames).toBeLessThan(60_000); // it is waiting, not finished
+    await agent.stop();
+    const m = agent.metrics;
+    expect(m.recordsDropped.total()).toBe(0);
+    expect(m.recordsSpooled.value).toBe(m.captured.total());
+    const bytes = readdirSync(spoolDir).filter((n) => n.endsWith('.spool')).reduce((n, f) => n + statSync(join(spoolDir, f)).size, 0);
+    // Bounded: what memory held at stop is written on top of the bound, nothing more.
+    expect(bytes).toBeLessThan(4 * 1024 * 1024 + 2 * 512 * 1024 + 64 * 1024);
   });
 
   it('loses and repeats nothing when the broker is killed mid-stream and restarted while the agent runs', async () => {

@@ -167,6 +167,8 @@ export class Publisher {
   private laneCount = 0;
   private inflightN = 0;
   private readonly loaded = new Set<number>();
+  /** Replay batches waiting for room in a full spool (newest data, in order). */
+  private readonly held: SpoolEntry[] = [];
   private draining = false;
   private refreshing = false;
   private lastRefresh = 0;
@@ -231,6 +233,7 @@ export class Publisher {
 
   /** Replay sources wait while this is true (memory full, or the spool full while spooling). */
   get congested(): boolean {
+    if (this.held.length) return true;
     if (this.spoolingNow) return !this.spool.fits(this.o.batchMaxBytes * 2, this.memoryBytesN);
     return this.memoryBytesN >= this.o.queueMaxBytes;
   }
@@ -295,7 +298,7 @@ export class Publisher {
       this.enterSpooling('memory queue full (Kafka slower than the capture)');
     }
     if (this.spoolingNow) {
-      if (!this.spool.append(entry, this.memoryBytesN)) this.spoolFull([entry]);
+      this.toSpool(entry);
       return;
     }
     const u = this.unit(entry, null, null);
@@ -351,10 +354,29 @@ export class Publisher {
     for (const l of this.lanes) if (l) moving.push(...l.extract((u) => !durable(u)));
     moving.sort((a, b) => a.seq - b.seq);
     for (const u of moving) this.removeFromLanes(u);
-    const full: SpoolEntry[] = [];
-    for (const u of moving) if (!this.spool.append(u.entry, this.memoryBytesN)) full.push(u.entry);
-    if (full.length) this.spoolFull(full);
+    for (const u of moving) this.toSpool(u.entry);
     this.logger.warn({ reason, moved: moving.length, spoolBytes: this.spool.bytes }, 'spooling: new batches go to the on-disk spool until Kafka keeps up');
+  }
+
+  /**
+   * Into the spool, behind everything already there. When it is full a live
+   * capture drops the batch (counted); a replay holds it in memory, in order,
+   * until there is room (the replay itself waits meanwhile, see `congested`).
+   */
+  private toSpool(entry: SpoolEntry): void {
+    if (this.held.length === 0 && this.spool.append(entry, this.memoryBytesN)) return;
+    if (this.o.overflow === 'wait') {
+      this.held.push(entry);
+      return;
+    }
+    this.spoolFull([entry]);
+  }
+
+  /** Held batches go to the spool as room frees up. */
+  private releaseHeld(): void {
+    let n = 0;
+    while (n < this.held.length && this.spool.append(this.held[n], this.memoryBytesN)) n++;
+    if (n) this.held.splice(0, n);
   }
 
   private spoolFull(entries: SpoolEntry[]): void {
@@ -701,7 +723,7 @@ export class Publisher {
         if (this.spool.onlyPending && this.loaded.size === 0 && this.kafkaHealthy()) {
           // Everything on disk is acknowledged: what is pending is the oldest
           // spooled data and goes to the lanes from memory.
-          for (const entry of this.spool.takePending()) this.addToLane(this.unit(entry, null, null));
+          for (const entry of [...this.spool.takePending(), ...this.held.splice(0)]) this.addToLane(this.unit(entry, null, null));
           this.spoolingNow = false;
           this.metrics.spooling.set(0);
           this.logger.info('spool drained: sending new batches directly again');
@@ -745,6 +767,7 @@ export class Publisher {
       }
     }
     this.pumpAll();
+    if (this.held.length) this.releaseHeld();
     if (this.spoolingNow) void this.drain();
     if (now - this.lastAckSave > ACK_SAVE_MS) {
       this.lastAckSave = now;
@@ -820,6 +843,11 @@ export class Publisher {
       this.logger.warn({ batches: leftovers.length, inDoubt, waitedMs: Math.round(performance.now() - start) },
         'Kafka did not acknowledge everything in time: spooling the rest for the next run (batches in doubt may repeat, with the same agent_run and batch_seq)');
       await this.spool.prepend(leftovers.map((u) => u.entry));
+    }
+    if (this.held.length) {
+      // Accepted batches are not dropped at an orderly stop: past the bound if need be.
+      this.logger.warn({ batches: this.held.length, spoolBytes: this.spool.bytes }, 'spool full at stop: writing the last batches beyond --spool-max-bytes');
+      for (const e of this.held.splice(0)) this.spool.append(e, 0, true);
     }
     await this.spool.close();
     this.updateGauges();

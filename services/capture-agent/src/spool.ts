@@ -283,12 +283,13 @@ export class Spool {
 
   /**
    * Queue an entry for the next segment. False when it would push the spool
-   * past its bound (with `reserve` bytes kept free for what memory still holds).
+   * past its bound (with `reserve` bytes kept free for what memory still holds),
+   * unless `force`d.
    */
-  append(entry: SpoolEntry, reserve = 0): boolean {
+  append(entry: SpoolEntry, reserve = 0, force = false): boolean {
     if (!this.opened) throw new Error('spool is not open');
     const size = entrySize(entry);
-    if (this.bytes + size + reserve > this.opts.maxBytes) return false;
+    if (!force && this.bytes + size + reserve > this.opts.maxBytes) return false;
     this.pending.push(entry);
     this.pendingBytesN += size;
     if (this.pendingBytesN >= this.opts.segmentBytes) void this.flush();
