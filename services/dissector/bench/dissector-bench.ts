@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { CaptureFileReader, decodeFrame } from '@streamlens/capture-agent';
 import { AvroCodec, emptyPacketRecord, SCHEMA_NAMES, type EnrichedBatch, type PacketBatch, type PacketRecord } from '@streamlens/common';
@@ -137,7 +137,7 @@ function process1(d: Dissector, messages: Buffer[], t: Totals | null): void {
 /** On Linux, re-run pinned to one core (taskset) so the figure is one worker's. */
 function pinToOneCore(): boolean {
   if (process.platform !== 'linux' || process.env.STREAMLENS_BENCH_PINNED || process.argv.includes('--no-pin')) return false;
-  const r = spawnSync('taskset', ['-c', '0', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+  const r = spawnSync('taskset', ['-c', '0', process.execPath, '--expose-gc', ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit', env: { ...process.env, STREAMLENS_BENCH_PINNED: '1' },
   });
   if (r.error) return false; // no taskset: run unpinned
@@ -149,6 +149,7 @@ async function main(): Promise<void> {
   if (process.env.STREAMLENS_BENCH_PINNED) console.log('pinned to CPU 0 (taskset -c 0)');
   console.log(`dissector benchmark: ${RECORDS} records, ${Math.round(SHARE * 100)} % telemetry, ${BATCH} records per message, ${AVSC ? 'avsc codec' : 'compiled codec'}`);
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores visible)`);
+  const loadStart = loadavg()[0];
   const mix = await ensureMix(BENCH_DIR, CAPTURES, { records: RECORDS, telemetryShare: SHARE, seed: SEED });
   const fileBytes = statSync(mix.path).size;
   console.log(`input: ${mix.path} (${(fileBytes / 1e6).toFixed(0)} MB)`);
@@ -162,9 +163,12 @@ async function main(): Promise<void> {
   const d = new Dissector();
   const t: Totals = { records: 0, bytesIn: 0, bytesOut: 0, decodeMs: 0, dissectMs: 0, encodeMs: 0, cpuMs: 0, families: new Map() };
   let chunkBytes = 0;
+  const gc = (globalThis as { gc?: () => void }).gc;
   for await (const chunk of messageChunks(mix.path)) {
     chunkBytes = Math.max(chunkBytes, chunk.reduce((n, m) => n + m.length, 0));
     sampleRss();
+    // The preparation's garbage (pcap reading, agent decoding, avsc encoding) is collected off the clock.
+    gc?.();
     process1(d, chunk, t);
   }
   const wallMs = t.decodeMs + t.dissectMs + t.encodeMs;
@@ -178,8 +182,10 @@ async function main(): Promise<void> {
   for (const [name, ms] of [['Avro decode PacketBatch', t.decodeMs], ['dissect', t.dissectMs], ['Avro encode EnrichedBatch', t.encodeMs]] as const) {
     console.log(`${name.padEnd(25)}${ms.toFixed(0).padStart(6)}   ${(ms * 1e6 / t.records).toFixed(0).padStart(6)}`);
   }
+  const load = loadavg()[0];
   console.log(`\ndissector: ${t.records} records in ${(wallMs / 1000).toFixed(2)} s = ${Math.round(rate).toLocaleString('en')} records/s ` +
     `(${Math.round(t.records / (t.cpuMs / 1000)).toLocaleString('en')} per CPU-second incl. GC threads)`);
+  console.log(`  machine load average ${loadStart.toFixed(1)} at start, ${load.toFixed(1)} at end (${cpus().length} cores): wall-clock rates need a quiet machine`);
   console.log(`  in ${(t.bytesIn / 1e6).toFixed(0)} MB of PacketBatch, out ${(t.bytesOut / 1e6).toFixed(0)} MB of EnrichedBatch (payload dropped)`);
   console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (holds one prepared chunk of input messages, ${(chunkBytes / 2 ** 20).toFixed(0)} MiB)`);
   const mem = d.memory();
@@ -199,7 +205,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nJSON ${JSON.stringify({
     records: t.records, telemetryPct: +(100 * telemetry / t.records).toFixed(1), recordsPerSec: Math.round(rate),
-    recordsPerCpuSec: Math.round(t.records / (t.cpuMs / 1000)), decodeNs: Math.round(t.decodeMs * 1e6 / t.records),
+    recordsPerCpuSec: Math.round(t.records / (t.cpuMs / 1000)), loadAvg: +load.toFixed(1), decodeNs: Math.round(t.decodeMs * 1e6 / t.records),
     dissectNs: Math.round(t.dissectMs * 1e6 / t.records), encodeNs: Math.round(t.encodeMs * 1e6 / t.records), peakRssMiB: Math.round(peakRss / 2 ** 20),
   })}`);
 }
