@@ -115,6 +115,27 @@ describe('live capture (cap, real Kafka)', () => {
     const frames = all.map((p) => p.r.frame_no).sort((a, b) => a - b);
     expect(frames).toEqual(frames.map((_, i) => i + 1));
     expect(agent.metrics.captured.labels('lo').value).toBe(all.length);
+    // Interface drops come from /sys/class/net/lo/statistics (cap has no pcap_stats).
+    expect(agent.metrics.pcapIfDropped.get('lo')).toBe(0);
+    expect(agent.metrics.registry.render()).toMatch(/^streamlens_agent_pcap_ifdropped\{interface="lo"\} 0$/m);
+  });
+
+  it('captures on "any" through the Linux cooked header', async () => {
+    const prefix = uniqueName('any');
+    const port = 43000 + Math.floor(Math.random() * 9000);
+    const agent = agentFor(['--topic-prefix', prefix, '--iface', 'any', '--filter', `udp port ${port}`]);
+    await agent.start();
+    await sendUdp(port, '127.0.0.1', Array.from({ length: 20 }, (_, i) => Buffer.from(`any ${i}`)));
+    await sleep(300);
+    await agent.stop();
+    const all = await published(prefix);
+    // On "any", loopback frames are seen once (the kernel hands them up once).
+    expect(all.map((p) => p.r.payload.toString()).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `any ${i}`).sort());
+    for (const p of all) {
+      expect(p.iface).toBe('any');
+      expect(p.b.link_type).toBe(113);
+      expect(p.r).toMatchObject({ ethertype: 0x0800, dst_port: port, decode_error: null });
+    }
   });
 
   describe('on a veth pair into a namespace the test creates', () => {

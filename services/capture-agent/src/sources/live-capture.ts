@@ -7,9 +7,10 @@
  *
  * cap delivers every frame by a callback into the single Buffer given to
  * open(), and its native side keeps a raw pointer to that Buffer: the Buffer
- * is a field of the interface object for the life of the capture (if the GC
- * freed it the process would die with heap corruption under load), and each
- * frame is decoded and encoded synchronously inside the callback.
+ * is a field of the interface object, which is never released (if the GC
+ * freed it the process would die with heap corruption under load; see
+ * retainedForever for cap's other reason), and each frame is decoded and
+ * encoded synchronously inside the callback.
  *
  * What cap 0.2 does not offer, and what the agent does about it:
  *   - timestamps: cap does not pass libpcap's, so a frame is stamped when it
@@ -143,8 +144,14 @@ export function nonPromiscuousFilter(iface: string, userFilter: string): string 
   return userFilter ? `${own} and (${userFilter})` : own;
 }
 
-/** Capture objects whose open failed: referenced for the life of the process (see CaptureInterface.open). */
-const failedHandles: unknown[] = [];
+/**
+ * Every cap object ever created, referenced for the life of the process. cap
+ * 0.2 never uv_close()s its poll handle (close() only stops it) and leaves a
+ * half-opened pcap handle behind a failed open: if the GC collected such an
+ * object, its destructor would free memory libuv still links to, and the
+ * process would crash later. Each costs a small object and its 64 KiB buffer.
+ */
+const retainedForever: unknown[] = [];
 
 /** One open interface. */
 class CaptureInterface {
@@ -158,6 +165,7 @@ class CaptureInterface {
 
   constructor(private readonly cap: CapModule, readonly o: LiveInterfaceOptions) {
     this.handle = new cap.Cap();
+    retainedForever.push(this);
   }
 
   open(onFrame: FrameHandler, clock: CaptureClock): void {
@@ -166,10 +174,7 @@ class CaptureInterface {
     try {
       lt = this.handle.open(this.o.name, filter, this.o.bufferSize, this.buffer);
     } catch (err) {
-      // cap 0.2 leaves a half-opened pcap handle behind a failed open, and its
-      // destructor would then stop a poll handle it never started (a crash
-      // when the GC collects it): keep the object, never close it.
-      failedHandles.push(this);
+      // Never close a failed handle: cap would stop a poll handle it never started.
       throw new LiveCaptureError(this.explain((err as Error).message, filter), { cause: err });
     }
     this.isOpen = true;
@@ -237,10 +242,9 @@ export interface LiveCaptureOptions {
 
 export class LiveCapture {
   private readonly opened: CaptureInterface[] = [];
-  /** Closed interfaces stay referenced (with their buffers) for the life of the process: cap may still hold a pointer. */
-  private readonly closed: CaptureInterface[] = [];
   private readonly clock = new CaptureClock();
   private statsSupported = false;
+  private finalStats: Map<string, CaptureStats> | undefined;
 
   constructor(private readonly o: LiveCaptureOptions) {}
 
@@ -276,14 +280,16 @@ export class LiveCapture {
     return this.statsSupported;
   }
 
+  /** Counters of every interface (after stop: as they were when the capture closed). */
   stats(): Map<string, CaptureStats> {
+    if (this.opened.length === 0 && this.finalStats) return this.finalStats;
     return new Map(this.opened.map((ci) => [ci.o.name, ci.stats()]));
   }
 
   /** Close every interface. cap's buffers stay referenced by the closed objects until they are dropped. */
   stop(): void {
+    if (this.opened.length) this.finalStats = this.stats();
     for (const ci of this.opened.splice(0)) {
-      this.closed.push(ci);
       try {
         ci.close();
       } catch (err) {
