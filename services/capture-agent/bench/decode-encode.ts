@@ -5,26 +5,33 @@
  *
  *   npm run bench:agent [-- --packets N] [--repeat R] [--tshark] [--no-pin]
  *
+ * Two generated captures (cached in .bench/): mixed traffic (TCP, UDP, DNS,
+ * HTTP, ICMP, ARP, IGMP, VLAN/QinQ, IPv6, fragments, PTP, Chapter 10, IENA;
+ * ~330 B/frame) and minimum-size frames (60 B, the GbE line-rate case).
+ *
  * Every measured pass runs in a fresh child process pinned to one CPU core
  * (taskset), so its peak RSS is its own and it cannot borrow a second core;
  * tcpdump and tshark are pinned to the same core. Phases:
  *   read     frames from CaptureFileReader only
- *   decode   + decodeFrame into reused PacketRecords
- *   avsc     + PacketBatch messages of 1000 records encoded by avsc's generic writer
- *   encode   + PacketBatch messages encoded by AvroCodec.encode (what the agent runs)
+ *   decode   + decodeFrameAt into one reused PacketRecord
+ *   avsc     + PacketBatch objects of 1000 records encoded by avsc's generic writer
+ *   codec    + the same batch objects encoded by AvroCodec.encode (compiled writer)
+ *   stream   + records encoded one by one as decoded (PacketBatchWriter), the agent's way
+ * The reader is told after each batch that its frames are done with
+ * (releaseFramesBefore), so it reuses its chunks.
  */
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AvroCodec, emptyPacketRecord, SCHEMA_NAMES, type PacketBatch, type PacketRecord } from '@streamlens/common';
+import { AvroCodec, emptyPacketRecord, PacketBatchWriter, SCHEMA_NAMES, type PacketBatch, type PacketRecord } from '@streamlens/common';
 import { CaptureFileReader, decodeFrameAt, DEFAULT_PAYLOAD_CAP } from '@streamlens/capture-agent';
-import { ensureMixedCapture, MIX_VERSION } from './mixed-capture.js';
+import { ensureMixedCapture, MIX_VERSION, type Mix } from './mixed-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const BATCH = 1000;
 
-type Phase = 'read' | 'decode' | 'avsc' | 'encode';
+type Phase = 'read' | 'decode' | 'avsc' | 'codec' | 'stream';
 
 interface PhaseResult {
   phase: Phase;
@@ -43,14 +50,17 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
+/**
+ * One pass over the file. Batches hold BATCH records; the batch's base time is
+ * its first frame's, each record carries its offset from it (docs/topics.md).
+ */
 async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
-  const codec = AvroCodec.forStreamLens();
-  const type = codec.type(SCHEMA_NAMES.packetBatch);
-  const header = Buffer.from(`c301${BigInt(`0x${codec.fingerprint(SCHEMA_NAMES.packetBatch)}`).toString(16).padStart(16, '0').match(/../g)!.reverse().join('')}`, 'hex');
-  const pool: PacketRecord[] = Array.from({ length: BATCH }, () => emptyPacketRecord());
-  const batch: PacketBatch = {
-    agent_id: 'bench-host', interface: 'file', link_type: 1, agent_run: 'bench-run', batch_seq: 0, base_ts_ns: 0n, sample_rate: 1, records: pool,
-  };
+  const codec = AvroCodec.forStreamLens({ compiledWriters: phase !== 'avsc' });
+  const writer = new PacketBatchWriter(codec);
+  // Batch objects (avsc/codec passes) need every record kept until the batch is encoded; the other passes reuse one.
+  const pool: PacketRecord[] = Array.from({ length: phase === 'avsc' || phase === 'codec' ? BATCH : 1 }, () => emptyPacketRecord());
+  const header = { agent_id: 'bench-host', interface: 'file', link_type: 1, agent_run: 'bench-run', batch_seq: 0, base_ts_ns: 0n, sample_rate: 1 };
+  const batch: PacketBatch = { ...header, records: pool };
   let n = 0;
   let inBatch = 0;
   let baseSec = 0;
@@ -58,13 +68,20 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
   let messages = 0;
   let bytesOut = 0;
   let decodeErrors = 0;
-  const flush = () => {
+  const seal = () => {
     if (inBatch === 0) return;
-    batch.records = inBatch === BATCH ? pool : pool.slice(0, inBatch);
-    const msg = phase === 'avsc' ? Buffer.concat([header, type.toBuffer(batch)]) : codec.encode(SCHEMA_NAMES.packetBatch, batch);
+    let msg: Buffer;
+    if (phase === 'stream') {
+      msg = writer.finish();
+    } else {
+      batch.base_ts_ns = header.base_ts_ns;
+      batch.batch_seq = header.batch_seq;
+      batch.records = inBatch === BATCH ? pool : pool.slice(0, inBatch);
+      msg = codec.encode(SCHEMA_NAMES.packetBatch, batch);
+    }
     bytesOut += msg.length;
     messages++;
-    batch.batch_seq++;
+    header.batch_seq++;
     inBatch = 0;
   };
   const cpu0 = process.cpuUsage();
@@ -79,23 +96,22 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
           if (n % BATCH === 0) reader.releaseFramesBefore(f.frameNo + 1);
           continue;
         }
-        const rec = pool[inBatch];
         if (inBatch === 0) {
           baseSec = f.tsSec;
           baseNs = f.tsNs;
-          batch.base_ts_ns = BigInt(baseSec) * 1_000_000_000n + BigInt(baseNs);
+          header.base_ts_ns = BigInt(baseSec) * 1_000_000_000n + BigInt(baseNs);
+          if (phase === 'stream') writer.begin(header);
         }
+        const rec = pool.length === 1 ? pool[0] : pool[inBatch];
         decodeFrameAt(f.linkType, f.buf, f.offset, f.capLen, f.wireLen, rec, DEFAULT_PAYLOAD_CAP);
         rec.frame_no = f.frameNo;
         rec.ts_offset_ns = (f.tsSec - baseSec) * 1e9 + (f.tsNs - baseNs);
         if (rec.decode_error !== null) decodeErrors++;
-        if (phase === 'decode') {
-          if (n % BATCH === 0) reader.releaseFramesBefore(f.frameNo + 1);
-          continue;
-        }
+        if (phase === 'stream') writer.add(rec);
         if (++inBatch === BATCH) {
-          flush();
-          // Every record so far is encoded: the reader may reuse their chunks.
+          if (phase === 'decode') inBatch = 0;
+          else seal();
+          // Every record so far is encoded (or dropped): the reader may reuse their chunks.
           reader.releaseFramesBefore(f.frameNo + 1);
         }
       }
@@ -103,13 +119,12 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
   } finally {
     await reader.close();
   }
-  if (phase === 'avsc' || phase === 'encode') flush();
+  if (phase !== 'read' && phase !== 'decode') seal();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   return {
     phase, packets: n, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024,
-    pageFaults: process.resourceUsage().minorPageFault - faults0,
-    messages, bytesOut, decodeErrors,
+    pageFaults: process.resourceUsage().minorPageFault - faults0, messages, bytesOut, decodeErrors,
   };
 }
 
@@ -133,6 +148,53 @@ function child(phase: Phase, file: string, pin: boolean): PhaseResult {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
+interface Table { tcpdumpSec: number; tshark: number | null; results: Map<Phase, PhaseResult[]> }
+
+function measure(file: string, packets: number, phases: Phase[], repeat: number, pin: boolean, withTshark: boolean): Table {
+  // Warm the page cache so every contender reads from memory.
+  timeCommand(['cat', file]);
+  const tcpdump: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const r = timeCommand(pinned(['sh', '-c', `tcpdump -nr '${file}' > /dev/null`], pin));
+    if (!r.ok) throw new Error(`tcpdump failed: ${r.stderr}`);
+    tcpdump.push(r.seconds);
+  }
+  const results = new Map<Phase, PhaseResult[]>();
+  for (const phase of phases) {
+    const rs = Array.from({ length: repeat }, () => child(phase, file, pin));
+    for (const r of rs) if (r.packets !== packets) throw new Error(`${phase}: read ${r.packets} packets, expected ${packets}`);
+    results.set(phase, rs);
+  }
+  const tshark = withTshark ? timeCommand(pinned(['sh', '-c', `tshark -n -r '${file}' -T fields -e frame.number > /dev/null 2>&1`], pin)).seconds : null;
+  return { tcpdumpSec: median(tcpdump), tshark, results };
+}
+
+const LABEL: Record<Phase, string> = {
+  read: 'read (CaptureFileReader)',
+  decode: 'read + decodeFrame',
+  avsc: 'read + decode + encode: batch objects, avsc',
+  codec: 'read + decode + encode: batch objects, AvroCodec.encode',
+  stream: 'read + decode + encode: PacketBatchWriter (agent path)',
+};
+
+function print(t: Table, packets: number): void {
+  const rows: string[][] = [['pass', 'packets/s', 'wall s', 'CPU s', 'peak RSS MiB', 'vs tcpdump']];
+  rows.push(['tcpdump -nr FILE > /dev/null', fmt(packets / t.tcpdumpSec), t.tcpdumpSec.toFixed(2), '', '', '1.00×']);
+  if (t.tshark !== null) {
+    rows.push(['tshark -T fields -e frame.number', fmt(packets / t.tshark), t.tshark.toFixed(2), '', '', `${(t.tcpdumpSec / t.tshark).toFixed(2)}×`]);
+  }
+  for (const [phase, rs] of t.results) {
+    const sec = median(rs.map((r) => r.seconds));
+    const r = rs.find((x) => x.seconds === sec)!;
+    rows.push([LABEL[phase], fmt(packets / sec), sec.toFixed(2), r.cpuSeconds.toFixed(2), r.maxRssMiB.toFixed(0), `${(t.tcpdumpSec / sec).toFixed(2)}×`]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => `| ${r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join(' | ')} |`;
+  console.log(line(rows[0]));
+  console.log(`|${widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows.slice(1)) console.log(line(r));
+}
+
 async function main(): Promise<void> {
   const phaseArg = arg('phase', '');
   if (phaseArg) {
@@ -142,54 +204,23 @@ async function main(): Promise<void> {
   const packets = Number(arg('packets', '1000000'));
   const repeat = Number(arg('repeat', '3'));
   const pin = !process.argv.includes('--no-pin');
-  const file = `${ROOT}.bench/agent-mixed-v${MIX_VERSION}-${packets}.pcap`;
-  const t0 = Date.now();
-  ensureMixedCapture(file, packets);
-  const size = statSync(file).size;
-  console.log(`capture: ${file} (${fmt(packets)} packets, ${(size / 1e6).toFixed(1)} MB, avg ${(size / packets - 16).toFixed(0)} B/frame; ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  console.log(`node ${process.version}, ${pin ? 'every pass pinned to CPU 1 (taskset -c 1)' : 'not pinned'}, median of ${repeat} runs\n`);
-
-  // Warm the page cache so every contender reads from memory.
-  timeCommand(['cat', file]);
-  const tcpdump: number[] = [];
-  let tcpdumpErr = '';
-  for (let i = 0; i < repeat; i++) {
-    const r = timeCommand(pinned(['sh', '-c', `tcpdump -nr '${file}' > /dev/null`], pin));
-    if (!r.ok) tcpdumpErr = r.stderr;
-    tcpdump.push(r.seconds);
+  const withTshark = process.argv.includes('--tshark');
+  console.log(`node ${process.version}, ${pin ? 'every pass pinned to CPU 1 (taskset -c 1)' : 'not pinned'}, median of ${repeat} runs`);
+  for (const mix of ['mixed', 'minimum'] as Mix[]) {
+    const file = `${ROOT}.bench/agent-${mix}-v${MIX_VERSION}-${packets}.pcap`;
+    const t0 = Date.now();
+    ensureMixedCapture(file, packets, 1, mix);
+    const size = statSync(file).size;
+    console.log(`\n${mix === 'mixed' ? 'Mixed traffic' : 'Minimum-size frames (60 B)'}: ${file}`);
+    console.log(`${fmt(packets)} packets, ${(size / 1e6).toFixed(1)} MB, ${(size / packets - 16).toFixed(0)} B/frame on average (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    const phases: Phase[] = mix === 'mixed' ? ['read', 'decode', 'avsc', 'codec', 'stream'] : ['read', 'decode', 'codec', 'stream'];
+    const t = measure(file, packets, phases, repeat, pin, withTshark && mix === 'mixed');
+    print(t, packets);
+    const e = t.results.get('stream')![0];
+    const c = t.results.get('codec')![0];
+    if (e.bytesOut !== c.bytesOut) throw new Error(`PacketBatchWriter wrote ${e.bytesOut} bytes, AvroCodec.encode ${c.bytesOut}`);
+    console.log(`\nencode: ${fmt(e.messages)} PacketBatch messages of ${BATCH} records, ${(e.bytesOut / 1e6).toFixed(1)} MB of Avro (${(e.bytesOut / packets).toFixed(0)} B/record), ${fmt(e.decodeErrors)} decode errors`);
   }
-  const results = new Map<Phase, PhaseResult[]>();
-  for (const phase of ['read', 'decode', 'avsc', 'encode'] as Phase[]) {
-    results.set(phase, Array.from({ length: repeat }, () => child(phase, file, pin)));
-  }
-  let tshark: number | null = null;
-  if (process.argv.includes('--tshark')) {
-    tshark = timeCommand(pinned(['sh', '-c', `tshark -n -r '${file}' -T fields -e frame.number > /dev/null 2>&1`], pin)).seconds;
-  }
-
-  const tcpdumpSec = median(tcpdump);
-  const tcpdumpPps = packets / tcpdumpSec;
-  const rows: string[][] = [['pass', 'packets/s', 'wall s', 'CPU s', 'peak RSS MiB', 'vs tcpdump']];
-  rows.push(['tcpdump -nr FILE > /dev/null', fmt(tcpdumpPps), tcpdumpSec.toFixed(2), '', '', '1.00×']);
-  if (tshark !== null) rows.push(['tshark -T fields -e frame.number', fmt(packets / tshark), tshark.toFixed(2), '', '', `${(tshark === 0 ? 0 : tcpdumpSec / tshark).toFixed(2)}×`]);
-  const label: Record<Phase, string> = {
-    read: 'read (CaptureFileReader)',
-    decode: 'read + decodeFrame',
-    avsc: 'read + decode + encode (avsc generic writer)',
-    encode: 'read + decode + encode (AvroCodec.encode)',
-  };
-  for (const [phase, rs] of results) {
-    const sec = median(rs.map((r) => r.seconds));
-    const r = rs.find((x) => x.seconds === sec)!;
-    if (r.packets !== packets) throw new Error(`${phase}: read ${r.packets} packets, expected ${packets}`);
-    rows.push([label[phase], fmt(packets / sec), sec.toFixed(2), r.cpuSeconds.toFixed(2), r.maxRssMiB.toFixed(0), `${(tcpdumpSec / sec).toFixed(2)}×`]);
-  }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(`| ${r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join(' | ')} |`);
-  const enc = results.get('encode')!;
-  const e = enc[0];
-  console.log(`\nencode pass: ${fmt(e.messages)} PacketBatch messages, ${(e.bytesOut / 1e6).toFixed(1)} MB of Avro (${(e.bytesOut / packets).toFixed(0)} B/record), ${fmt(e.decodeErrors)} decode errors`);
-  if (tcpdumpErr) console.log(`tcpdump stderr: ${tcpdumpErr}`);
 }
 
 main().catch((err) => {

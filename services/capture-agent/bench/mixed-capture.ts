@@ -14,10 +14,11 @@ import {
 import { pcapHeader } from '../test-fixtures/capture-writers.js';
 import { Prng } from '../test-fixtures/prng.js';
 
-export const MIX_VERSION = 2;
+export const MIX_VERSION = 3;
 
+/** One of ~2,000 hosts per network: an edge capture point sees a bounded set of peers. */
 function ip4(rnd: Prng, net = 10): string {
-  return `${net}.${rnd.int(4)}.${rnd.int(256)}.${1 + rnd.int(254)}`;
+  return `${net}.${rnd.int(2)}.${rnd.int(4)}.${1 + rnd.int(250)}`;
 }
 
 function payload(rnd: Prng, n: number): Buffer {
@@ -93,20 +94,35 @@ const MIX: [number, string, Gen][] = [
   [8, 'iena', (r, i) => eth4(ipv4({ proto: 17, src: '192.168.28.8', dst: '235.0.0.1' }, udp({ sport: 1024, dport: r.pick([50000, 5548, 5550]) }, ienaDatagram(r, i))))],
 ];
 
-export interface MixedCapture { path: string; packets: number; bytes: number }
+/**
+ * Minimum-size frames (60 bytes before the FCS, as on the wire at GbE line
+ * rate: 1.488 M frames/s): TCP ACKs and SYNs, small UDP, DNS-sized queries
+ * cut to fit, ARP, ICMP, PTP Delay_Req, VLAN-tagged UDP.
+ */
+const MINIMUM: [number, string, Gen][] = [
+  [40, 'tcp ack', (r) => eth4(ipv4({ proto: 6, src: ip4(r), dst: ip4(r, 172) }, tcp({ sport: 1024 + r.int(60000), dport: r.pick([443, 22, 80]), seq: r.int(2 ** 32), ack: r.int(2 ** 32), flags: r.pick([TCP.ACK, TCP.SYN, TCP.ACK | TCP.PSH]) }, payload(r, 6))))],
+  [25, 'udp', (r) => eth4(ipv4({ proto: 17, src: ip4(r), dst: ip4(r) }, udp({ sport: 1024 + r.int(60000), dport: r.pick([5000, 319, 2000, 50000]) }, payload(r, 18))))],
+  [10, 'vlan udp', (r) => eth4(ipv4({ proto: 17, src: ip4(r), dst: ip4(r) }, udp({ sport: 5000, dport: 6000 }, payload(r, 14))), [{ vid: 1 + r.int(4000) }])],
+  [10, 'arp', (r) => ethernet({ type: 0x0806, dst: 'ff:ff:ff:ff:ff:ff' }, Buffer.concat([arp({ op: 1 + r.int(2), sha: '00:11:22:33:44:55', spa: ip4(r), tha: '00:00:00:00:00:00', tpa: ip4(r) }), Buffer.alloc(18)]))],
+  [5, 'icmp', (r) => eth4(ipv4({ proto: 1, src: ip4(r), dst: ip4(r) }, icmp(8, 0, payload(r, 18))))],
+  [10, 'ptp delay_req', () => ethernet({ type: 0x88f7, dst: '01:1b:19:00:00:00' }, PTP_SYNC.subarray(0, 46))],
+];
 
-/** Build (or reuse) the benchmark pcap at `path` with `packets` frames. */
-export function ensureMixedCapture(path: string, packets: number, seed = 1): void {
+export type Mix = 'mixed' | 'minimum';
+
+/** Build (or reuse) the benchmark pcap at `path` with `packets` frames of the given mix (the seed picks the frames). */
+export function ensureMixedCapture(path: string, packets: number, seed = 1, mix: Mix = 'mixed'): void {
   if (existsSync(path)) return;
   mkdirSync(dirname(path), { recursive: true });
   const rnd = new Prng(seed);
-  const total = MIX.reduce((s, [w]) => s + w, 0);
+  const kinds = mix === 'mixed' ? MIX : MINIMUM;
+  const total = kinds.reduce((s, [w]) => s + w, 0);
   const pool: Buffer[] = [];
   for (let i = 0; i < 8192; i++) {
     let x = rnd.int(total);
     let k = 0;
-    while (x >= MIX[k][0]) x -= MIX[k++][0];
-    pool.push(MIX[k][2](rnd, i));
+    while (x >= kinds[k][0]) x -= kinds[k++][0];
+    pool.push(kinds[k][2](rnd, i));
   }
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');

@@ -1,5 +1,7 @@
 export * from './records.js';
 export * from './avro/codec.js';
+export * from './avro/compiled-writer.js';
+export * from './avro/packet-batch-writer.js';
 export * from './avro/rabin.js';
 export * from './avro/schema-files.js';
 export * from './clickhouse/sql-client.js';

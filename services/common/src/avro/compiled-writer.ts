@@ -22,6 +22,20 @@ import type avro from 'avsc';
 /** Encodes a value into a fresh Buffer: `prefix` followed by the Avro binary body. */
 export type CompiledWriter = (value: unknown) => Buffer;
 
+/**
+ * Appends the encodings of values one after another (the items of an Avro
+ * array, written as they arrive). A value that fails validation throws and
+ * leaves what was appended before it untouched.
+ */
+export interface CompiledAppender {
+  append(value: unknown): void;
+  /** Bytes appended since the last reset. */
+  readonly length: number;
+  /** Copy the appended bytes to target[at...]; returns the end. */
+  copyTo(target: Buffer, at: number): number;
+  reset(): void;
+}
+
 /** Room every fixed-size write sequence may use without its own capacity check. */
 const SLACK = 16 * 1024;
 
@@ -120,7 +134,8 @@ class Generator {
       case 'int':
         return `  if (${v} !== (${v} | 0)) ${bad}; if (${v} >= 0 && ${v} < 64) buf[p++] = ${v} << 1; else p = wInt(p, ${v});`;
       case 'long':
-        return `  if (typeof ${v} !== 'number' || ${v} % 1 !== 0 || !(${v} >= -9007199254740990 && ${v} <= 9007199254740990)) ${bad}; p = wLong(p, ${v});`;
+        // avsc's test (a number, v % 1 === 0, within its safe range) without % (a C call for non-Smi doubles).
+        return `  if (typeof ${v} !== 'number' || Math.floor(${v}) !== ${v} || !(${v} >= -9007199254740990 && ${v} <= 9007199254740990)) ${bad}; p = wLong(p, ${v});`;
       case 'abstract:long': {
         if (!t._toBuffer || !t._isValid) throw new Unsupported('abstract long without _toBuffer/_isValid');
         const T = this.constant(t);
@@ -231,6 +246,39 @@ class Generator {
   }
 
   build(top: TypeLike, prefix: Buffer): CompiledWriter {
+    return this.generate(top, `
+const PREFIX = ${this.constant(prefix)};
+return function encode(v) {
+  let p = wRaw(0, PREFIX);
+  p = TOP(v, p);
+  if (p < buf.length >>> 1) {
+    const out = Buffer.allocUnsafe(p);
+    buf.copy(out, 0, 0, p);
+    return out;
+  }
+  // A big message: hand the buffer itself out (no copy) and write the next one into a new one.
+  const out = buf.subarray(0, p);
+  buf = Buffer.allocUnsafeSlow(buf.length);
+  return out;
+};`) as CompiledWriter;
+  }
+
+  buildAppender(top: TypeLike): CompiledAppender {
+    return this.generate(top, `
+var at = 0;
+return {
+  append(v) {
+    const start = at;
+    try { at = TOP(v, at); } catch (err) { at = start; throw err; }
+  },
+  get length() { return at; },
+  copyTo(target, to) { buf.copy(target, to, 0, at); return to + at; },
+  reset() { at = 0; },
+};`) as CompiledAppender;
+  }
+
+  /** The helpers and record functions, then `tail` (which calls the top record's function as TOP). */
+  private generate(top: TypeLike, tail: string): unknown {
     const topFn = this.recordFn(top);
     const source = `
 'use strict';
@@ -256,8 +304,8 @@ function wLong(p, n) {
   if (n >= -1073741824 && n < 1073741824) return wInt(p, n);
   // Zigzag value >= 2^31: four 7-bit groups from its low 28 bits, then the rest (< 2^26) as an int.
   const z = n >= 0 ? n * 2 : -n * 2 - 1;
-  const lo = z % 268435456;
-  let hi = (z - lo) / 268435456;
+  let hi = Math.floor(z / 268435456);
+  const lo = z - hi * 268435456;
   buf[p] = (lo & 0x7f) | 0x80;
   buf[p + 1] = ((lo >>> 7) & 0x7f) | 0x80;
   buf[p + 2] = ((lo >>> 14) & 0x7f) | 0x80;
@@ -319,22 +367,10 @@ function wBytes(p, b) {
   return p + n;
 }
 ${this.bodies.join('\n')}
-const PREFIX = ${this.constant(prefix)};
-return function encode(v) {
-  let p = wRaw(0, PREFIX);
-  p = ${topFn}(v, p);
-  if (p < buf.length >>> 1) {
-    const out = Buffer.allocUnsafe(p);
-    buf.copy(out, 0, 0, p);
-    return out;
-  }
-  // A big message: hand the buffer itself out (no copy) and write the next one into a new one.
-  const out = buf.subarray(0, p);
-  buf = Buffer.allocUnsafeSlow(buf.length);
-  return out;
-};`;
+const TOP = ${topFn};
+${tail}`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    return new Function('K', 'Buffer', source)(this.consts, Buffer) as CompiledWriter;
+    return new Function('K', 'Buffer', source)(this.consts, Buffer);
   }
 }
 
@@ -361,6 +397,18 @@ export function compileWriter(type: avro.Type, prefix: Buffer): CompiledWriter |
   if (t.typeName !== 'record') return null;
   try {
     return new Generator().build(t, prefix);
+  } catch (err) {
+    if (err instanceof Unsupported) return null;
+    throw err;
+  }
+}
+
+/** An appender for values of record type `type` (each call has its own buffer), or null as for compileWriter. */
+export function compileAppender(type: avro.Type): CompiledAppender | null {
+  const t = type as unknown as TypeLike;
+  if (t.typeName !== 'record') return null;
+  try {
+    return new Generator().buildAppender(t);
   } catch (err) {
     if (err instanceof Unsupported) return null;
     throw err;
