@@ -63,6 +63,11 @@ export function migrateFlags(): Set<string> {
   return new Set([...migrate.help().matchAll(/(?<![\w-])--[a-z][a-z-]*/g)].map((m) => m[0]));
 }
 
+/** Variables migrate reads (from its --help: "env NAME"). */
+export function migrateEnvVars(): Set<string> {
+  return new Set([...migrate.help().matchAll(/env ([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
+}
+
 /** Variables that are Node's, not ours, and fine to set around any service. */
 export const NODE_ENV_VARS = new Set(['NODE_ENV', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']);
 
