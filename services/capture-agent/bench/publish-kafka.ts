@@ -67,9 +67,10 @@ async function pipelinePass(file: string): Promise<PassResult> {
           payloadCap: DEFAULT_PAYLOAD_CAP, maxRecords: 4096, maxBytes: 512 * 1024, lingerMs: 100, partitionCount: 12,
           nextBatchSeq: () => batches, onSealed: (b) => { batches++; bytes += b.value.length; },
         }, metrics, silent, clock);
-        p.frame(f.data, f.wireLen, f.tsSec, f.tsNs, f.frameNo);
+        p.frame(f.buf, f.offset, f.capLen, f.wireLen, f.tsSec, f.tsNs, f.frameNo);
         n++;
       }
+      reader.releaseFramesBefore(n + 1);
     } while (await reader.fill());
   } finally {
     await reader.close();

@@ -146,7 +146,7 @@ export class AgentService implements Service {
     });
     await this.live.start((name, linkType) => {
       const p = this.pipeline(name, linkType);
-      return (data, wireLen, sec, ns, no) => p.frame(data, wireLen, sec, ns, no);
+      return (buf, capLen, wireLen, sec, ns, no) => p.frame(buf, 0, capLen, wireLen, sec, ns, no);
     });
   }
 
@@ -164,11 +164,11 @@ export class AgentService implements Service {
         lastFile = file;
         lastIface = f.interfaceIndex;
       }
-      last!.frame(f.data, f.wireLen, f.tsSec, f.tsNs, f.frameNo);
+      last!.frame(f.buf, f.offset, f.capLen, f.wireLen, f.tsSec, f.tsNs, f.frameNo);
     };
     const publisher = this.publisher!;
     this.replay = new FileReplay({
-      files: c.read!, pace: paceFactor(c.pace), onFrame, logger: this.logger,
+      files: c.read!, pace: paceFactor(c.pace), onFrame, framesConsumed: true, logger: this.logger,
       congested: () => publisher.congested, room: () => publisher.room(),
       progress: this.deps.progressOut ? { out: this.deps.progressOut, mode: c.progress } : undefined,
     });

@@ -111,7 +111,7 @@ describe('Batcher', () => {
     const { b, sealed } = make({ partitionCount: 1 });
     b.add(record(0), 1, 0, 0);
     const bad = record(1) as unknown as Record<string, unknown>;
-    bad.tcp_flags_str = undefined;
+    bad.ip_ttl = 'sixty-four'; // a string where the schema has an int
     expect(() => b.add(bad as unknown as PacketRecord, 1, 1, 0)).toThrow();
     b.add(record(2), 1, 2, 0);
     b.flush();

@@ -2,20 +2,21 @@
  * Packs decoded records into PacketBatch messages, one open batch per
  * partition of one capture interface.
  *
- * Each record is Avro-encoded into its batch's buffer the moment it is added,
- * so the record object can be reused for the next frame and nothing of the
- * capture buffer is kept (cap hands every frame over in the same Buffer).
- * Closing a batch writes the envelope (agent, interface, run, sequence, base
- * time, sample rate) in front of the encoded records: one allocation per
- * message, none per record.
+ * Each record is Avro-encoded into its batch the moment it is added (the
+ * schema-compiled appender of @streamlens/common, which also checks every
+ * field), so the record object can be reused for the next frame and nothing
+ * of the capture buffer is kept (cap hands every frame over in the same
+ * Buffer). Closing a batch writes the envelope (agent, interface, run,
+ * sequence, base time, sample rate) in front of the encoded records: one
+ * allocation per message, none per record.
  *
  * A batch closes when it holds `maxRecords`, when the next record would take
- * it past `maxBytes`, when it has been open `lingerMs`, or on flush.
+ * it past `maxBytes`, when it has been open `lingerMs`, when a record's time
+ * is too far from the batch's base for an exact offset, or on flush.
  */
 import type avro from 'avsc';
-import { AvroCodec, SCHEMA_NAMES, type PacketRecord, RecordRouter } from '@streamlens/common';
+import { AvroCodec, compileAppender, SCHEMA_NAMES, type CompiledAppender, type PacketRecord, RecordRouter } from '@streamlens/common';
 import type { SealTrigger } from './agent-metrics.js';
-import { compileRecordWriter, type RecordWriter, type WriteTarget } from './record-writer.js';
 import type { SpoolEntry } from './spool.js';
 
 /** A closed batch, ready for Kafka (the same shape the spool stores). */
@@ -29,8 +30,6 @@ const NS_BIG = 1_000_000_000n;
 export class BatchEncoding {
   readonly header: Buffer;
   readonly recordType: avro.Type;
-  /** Writes one record at `pos` of the target's buffer (growing it), returns the end. */
-  readonly writeRecord: RecordWriter;
   private readonly fieldTypes: avro.Type[];
 
   constructor(codec: AvroCodec) {
@@ -41,12 +40,16 @@ export class BatchEncoding {
     }
     this.fieldTypes = type.fields.slice(0, 7).map((f) => f.type);
     this.recordType = (type.fields[7].type as avro.types.ArrayType).itemsType;
-    this.writeRecord = compileRecordWriter(this.recordType) ?? avscWriter(this.recordType);
     const fp = BigInt(`0x${codec.fingerprint(SCHEMA_NAMES.packetBatch)}`);
     this.header = Buffer.alloc(10);
     this.header[0] = 0xc3;
     this.header[1] = 0x01;
     this.header.writeBigUInt64LE(fp, 2);
+  }
+
+  /** An appender of encoded records (compiled from the schema; avsc's writer if the schema defeats the compiler). */
+  appender(): CompiledAppender {
+    return compileAppender(this.recordType) ?? new AvscAppender(this.recordType);
   }
 
   /** Avro body of the envelope fields, in schema order. */
@@ -56,20 +59,36 @@ export class BatchEncoding {
   }
 }
 
-/** avsc's generic writer, for schemas the compiled writer does not handle. */
-function avscWriter(type: avro.Type): RecordWriter {
-  return (value, target, pos) => {
-    let end = type.encode(value, target.buf, pos);
+/** avsc's generic writer behind the appender interface. */
+class AvscAppender implements CompiledAppender {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private at = 0;
+
+  constructor(private readonly type: avro.Type) {}
+
+  append(value: unknown): void {
+    if (!this.type.isValid(value)) throw new TypeError('record does not match the PacketRecord schema');
+    let end = this.type.encode(value, this.buf, this.at);
     if (end < 0) {
-      const need = target.buf.length - end;
-      const grown = Buffer.allocUnsafe(Math.max(target.buf.length * 2, need + 1024));
-      target.buf.copy(grown, 0, 0, pos);
-      target.buf = grown;
-      end = type.encode(value, target.buf, pos);
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.buf.length - end + 1024));
+      this.buf.copy(grown, 0, 0, this.at);
+      this.buf = grown;
+      end = this.type.encode(value, this.buf, this.at);
     }
-    if (!type.isValid(value)) throw new Error('record does not match the PacketRecord schema');
-    return end;
-  };
+    this.at = end;
+  }
+
+  get length(): number {
+    return this.at;
+  }
+
+  copyTo(target: Buffer, at: number): number {
+    return at + this.buf.copy(target, at, 0, this.at);
+  }
+
+  reset(): void {
+    this.at = 0;
+  }
 }
 
 /** Bytes of an Avro long (zig-zag varint). */
@@ -98,17 +117,13 @@ export interface BatcherOptions {
   onSealed: (batch: SealedBatch, trigger: SealTrigger) => void;
 }
 
-class OpenBatch implements WriteTarget {
-  buf: Buffer;
-  pos = 0;
+class OpenBatch {
   count = 0;
   baseSec = 0;
   baseNsec = 0;
   openedAt = 0;
 
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
+  constructor(readonly records: CompiledAppender) {}
 }
 
 /** The batches of one capture interface. */
@@ -148,7 +163,7 @@ export class Batcher {
     const p = this.router.partitionOf(rec, this.partitions);
     let b = this.open[p];
     if (!b) {
-      b = new OpenBatch(Math.min(64 * 1024, this.o.maxBytes));
+      b = new OpenBatch(this.enc.appender());
       this.open[p] = b;
     }
     if (b.count > 0) {
@@ -162,31 +177,26 @@ export class Batcher {
       this.active++;
     }
     rec.ts_offset_ns = (tsSec - b.baseSec) * NS + (tsNsec - b.baseNsec);
-    let end: number;
+    const before = b.records.length;
     try {
-      end = this.encodeInto(b, rec);
+      b.records.append(rec);
     } catch (err) {
       if (b.count === 0) this.active--;
       throw err;
     }
-    if (end + this.envelopeReserve > this.o.maxBytes && b.count > 0) {
+    if (b.records.length + this.envelopeReserve > this.o.maxBytes && b.count > 0) {
       // This record would take the batch past its byte limit: close the batch
       // without it and start the next one with it (its time is the new base).
-      this.seal(p, b, 'bytes');
+      this.seal(p, b, 'bytes', before);
       b.baseSec = tsSec;
       b.baseNsec = tsNsec;
       b.openedAt = now;
       this.active++;
       rec.ts_offset_ns = 0;
-      end = this.encodeInto(b, rec);
+      b.records.append(rec);
     }
-    b.pos = end;
     b.count++;
     if (b.count >= this.o.maxRecords) this.seal(p, b, 'records');
-  }
-
-  private encodeInto(b: OpenBatch, rec: PacketRecord): number {
-    return this.enc.writeRecord(rec, b, b.pos);
   }
 
   /** Close batches open for at least the linger time. */
@@ -214,21 +224,23 @@ export class Batcher {
     this.open = [];
   }
 
-  private seal(p: number, b: OpenBatch, trigger: SealTrigger): void {
+  /** Close the batch: its first `length` encoded bytes (default all) are its records. */
+  private seal(p: number, b: OpenBatch, trigger: SealTrigger, length = b.records.length): void {
     const o = this.o;
     const base = BigInt(b.baseSec) * NS_BIG + BigInt(b.baseNsec);
     const env = this.enc.envelope([o.agentId, o.interfaceName, o.linkType, o.agentRun, o.nextBatchSeq(), base, o.sampleRate]);
-    const value = Buffer.allocUnsafe(10 + env.length + 10 + b.pos + 1);
+    const value = Buffer.allocUnsafe(10 + env.length + 10 + b.records.length + 1);
     this.enc.header.copy(value, 0);
     env.copy(value, 10);
     let pos = writeLong(value, 10 + env.length, b.count);
-    pos += b.buf.copy(value, pos, 0, b.pos);
-    value[pos++] = 0; // end of the records array
+    b.records.copyTo(value, pos);
+    pos += length;
+    value[pos++] = 0; // end of the records array (over the record left out, if any)
     const batch: SealedBatch = {
       partition: p, partitionCount: this.partitions, records: b.count, sealedAt: Date.now(),
       key: this.key, value: value.subarray(0, pos),
     };
-    b.pos = 0;
+    b.records.reset();
     b.count = 0;
     this.active--;
     o.onSealed(batch, trigger);

@@ -7,7 +7,7 @@
 import { emptyPacketRecord, type Logger, type PacketRecord } from '@streamlens/common';
 import type { AgentMetrics, InterfaceCounters } from './agent-metrics.js';
 import { BatchEncoding, Batcher, type SealedBatch } from './batcher.js';
-import { decodeFrame } from './decode/index.js';
+import { decodeFrameAt } from './decode/index.js';
 import { Sampler } from './sampling.js';
 import type { SealTrigger } from './agent-metrics.js';
 
@@ -69,11 +69,11 @@ export class FramePipeline {
   }
 
   /**
-   * One captured frame: `data` holds the captured bytes (its length is the
-   * captured length), `wireLen` the length on the wire, the time is
-   * tsSec.tsNs since the epoch, `frameNo` the source's frame number.
+   * One captured frame: the captured bytes are buf[start, start + capLen),
+   * `wireLen` is the length on the wire, the time is tsSec.tsNs since the
+   * epoch, `frameNo` the source's frame number. Nothing of `buf` is kept.
    */
-  frame(data: Buffer, wireLen: number, tsSec: number, tsNs: number, frameNo: number): void {
+  frame(buf: Buffer, start: number, capLen: number, wireLen: number, tsSec: number, tsNs: number, frameNo: number): void {
     const c = this.counters;
     c.captured.inc();
     if (!this.sampler.keep()) {
@@ -82,7 +82,7 @@ export class FramePipeline {
     }
     const rec = this.rec;
     try {
-      decodeFrame(this.o.linkType, data, wireLen, rec, this.o.payloadCap);
+      decodeFrameAt(this.o.linkType, buf, start, capLen, wireLen, rec, this.o.payloadCap);
       rec.frame_no = frameNo;
       c.decoded.inc();
       if (rec.decode_error !== null) c.errored.inc();

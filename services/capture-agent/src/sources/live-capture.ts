@@ -86,8 +86,8 @@ export interface LiveInterfaceOptions {
   bufferSize: number;
 }
 
-/** Receives each frame: captured bytes, length on the wire, epoch time, frame number on this interface. */
-export type FrameHandler = (data: Buffer, wireLen: number, tsSec: number, tsNs: number, frameNo: number) => void;
+/** Receives each frame: buf[0, capLen) captured, the length on the wire, epoch time, frame number on this interface. */
+export type FrameHandler = (buf: Buffer, capLen: number, wireLen: number, tsSec: number, tsNs: number, frameNo: number) => void;
 
 /** Epoch time from the monotonic clock: the wall time at start plus elapsed time, split into seconds and ns. */
 class CaptureClock {
@@ -184,13 +184,12 @@ class CaptureInterface {
     const buffer = this.buffer;
     const snaplen = this.o.snaplen;
     const baseSec = clock.baseSec;
-    // One closure per interface, made once; nothing is allocated per frame but the view of the captured bytes.
+    // One closure per interface, made once; nothing is allocated per frame.
     this.handle.on('packet', (nbytes: number) => {
       const ns = clock.nsSinceOrigin();
       const sec = Math.floor(ns / 1e9);
-      const capLen = nbytes < snaplen ? nbytes : snaplen;
       this.captured++;
-      onFrame(buffer.subarray(0, capLen), nbytes, baseSec + sec, ns - sec * 1e9, this.captured);
+      onFrame(buffer, nbytes < snaplen ? nbytes : snaplen, nbytes, baseSec + sec, ns - sec * 1e9, this.captured);
     });
   }
 
@@ -259,7 +258,7 @@ export class LiveCapture {
       for (const name of this.o.interfaces) {
         const ci = new CaptureInterface(cap, { name, filter: this.o.filter, snaplen: this.o.snaplen, promisc: this.o.promisc, bufferSize: this.o.bufferSize });
         let handler: FrameHandler | undefined;
-        ci.open((data, wireLen, sec, ns, no) => handler!(data, wireLen, sec, ns, no), this.clock);
+        ci.open((buf, capLen, wireLen, sec, ns, no) => handler!(buf, capLen, wireLen, sec, ns, no), this.clock);
         handler = handlerFor(name, ci.linkType);
         this.opened.push(ci);
         this.statsSupported = typeof ci.handle.stats === 'function';

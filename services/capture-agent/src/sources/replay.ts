@@ -18,6 +18,8 @@ export interface ReplayOptions {
   files: string[];
   /** 0 = as fast as possible, else the recorded pace times this factor. */
   pace: number;
+  /** True when onFrame is done with a frame's bytes when it returns (the reader may then reuse them). */
+  framesConsumed?: boolean;
   /** Called for every frame; `iface` describes the interface the frame was captured on. */
   onFrame: (frame: RawFrame, iface: CaptureInterfaceInfo, file: number) => void;
   /** True while the consumer cannot take more (checked every few frames). */
@@ -110,6 +112,7 @@ export class FileReplay {
     let baseNs = 0;
     let wallStart = 0;
     let sinceCheck = 0;
+    let lastFrameNo = 0;
     try {
       const ifaces = reader.interfaces();
       do {
@@ -128,6 +131,7 @@ export class FileReplay {
           if (this.stopRequested) return;
           this.o.onFrame(f, ifaces[f.interfaceIndex], index);
           this.framesN++;
+          lastFrameNo = f.frameNo;
           if (++sinceCheck >= CONGESTION_CHECK) {
             sinceCheck = 0;
             if (this.o.congested()) {
@@ -139,6 +143,8 @@ export class FileReplay {
             if (this.stopRequested) return;
           }
         }
+        // Frames are encoded as they are handed over: the reader may reuse their chunks.
+        if (this.o.framesConsumed && lastFrameNo) reader.releaseFramesBefore(lastFrameNo + 1);
       } while (!this.stopRequested && (await reader.fill()));
     } finally {
       await reader.close();
