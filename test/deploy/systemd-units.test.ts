@@ -127,7 +127,7 @@ describe.each(UNITS)('$file', (c) => {
       const security = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', path], { encoding: 'utf8' });
       const exposure = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(security.stdout)?.[1]);
       // 0 is a fully sandboxed unit, 10 an unprotected one; the agent keeps AF_PACKET and CAP_NET_RAW.
-      expect(exposure).toBeLessThanOrEqual(c.service === 'agent' ? 2.5 : 2.0);
+      expect(exposure).toBeLessThanOrEqual(c.service === 'agent' ? 2.0 : 1.5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
