@@ -91,8 +91,6 @@ describe('deploy/docker/Dockerfile', () => {
     const [, major, minor] = m!.map(Number);
     const min = /^>=(\d+)\.(\d+)/.exec(pkg.engines.node)!.map(Number);
     expect(major > min[1] || (major === min[1] && minor >= min[2])).toBe(true);
-    // The tests and CI run on the same major.
-    expect(major).toBe(Number(process.versions.node.split('.')[0]));
     for (const s of DOCKERFILE.stages) {
       const base = baseImage(s);
       if (DOCKERFILE.stages.some((x) => x.name === base)) continue;
