@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AvroCodec, createLogger, loadConfig, topicNames } from '@streamlens/common';
 import {
-  AgentMetrics, AgentService, agentOptions, BatchEncoding, CaptureFileReader, DEFAULT_PAYLOAD_CAP, FramePipeline,
+  AgentMetrics, AgentService, agentOptions, CaptureFileReader, DEFAULT_PAYLOAD_CAP, FramePipeline,
 } from '@streamlens/capture-agent';
 import { ensureMixedCapture, MIX_VERSION } from './mixed-capture.js';
 
@@ -50,7 +50,7 @@ const silent = createLogger({ service: 'bench', level: 'silent' });
 
 async function pipelinePass(file: string): Promise<PassResult> {
   const metrics = new AgentMetrics();
-  const enc = new BatchEncoding(AvroCodec.forStreamLens());
+  const codec = AvroCodec.forStreamLens();
   let batches = 0;
   let bytes = 0;
   const clock = { ms: 0 };
@@ -62,7 +62,7 @@ async function pipelinePass(file: string): Promise<PassResult> {
   try {
     do {
       for (let f = reader.next(); f !== null; f = reader.next()) {
-        const p = pipelines[f.interfaceIndex] ??= new FramePipeline(enc, {
+        const p = pipelines[f.interfaceIndex] ??= new FramePipeline(codec, {
           agentId: 'bench-host', agentRun: 'bench', interfaceName: String(f.interfaceIndex), linkType: f.linkType, sampleRate: 1,
           payloadCap: DEFAULT_PAYLOAD_CAP, maxRecords: 4096, maxBytes: 512 * 1024, lingerMs: 100, partitionCount: 12,
           nextBatchSeq: () => batches, onSealed: (b) => { batches++; bytes += b.value.length; },

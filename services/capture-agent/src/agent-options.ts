@@ -26,7 +26,7 @@ export const agentOptions = {
   payloadCap: opt.int({ doc: 'L4 payload bytes kept per record (default: the decoder\'s, large enough for TMATS and IENA/Chapter 10 headers)', min: 0, max: 65535 }),
   sampleRate: opt.int({ doc: 'keep 1 frame in N, chosen at random (recorded in each batch as sample_rate so aggregates scale back)', default: 1, min: 1, max: 1_000_000 }),
   batchMaxRecords: opt.int({ doc: 'records per Kafka message at most', default: 4096, min: 1, max: 1_000_000 }),
-  batchMaxBytes: opt.size({ doc: 'encoded bytes per Kafka message at most (keep below the topic\'s max.message.bytes)', default: 512 * 1024, min: 4096, max: 64 * 1024 * 1024 }),
+  batchMaxBytes: opt.size({ doc: 'a batch (one Kafka message) closes once its encoded records reach this size, exceeding it by one record at most; keep it well below the topic\'s max.message.bytes', default: 512 * 1024, min: 4096, max: 64 * 1024 * 1024 }),
   linger: opt.duration({ doc: 'longest time a record waits in an open batch', default: 100, min: 1, max: 60_000 }),
   createTopics: opt.bool({ doc: 'create the packets topic when it does not exist (else the agent stops with an error)', default: false }),
   topicPartitions: opt.int({ doc: 'partitions of the packets topic when the agent creates it, and the routing assumed while Kafka has not been reached yet', default: 12, min: 1, max: 10_000 }),

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AvroCodec, createLogger, loadConfig, topicNames, type PacketBatch, type PacketRecord } from '@streamlens/common';
+import { AvroCodec, createLogger, loadConfig, SCHEMA_NAMES, topicNames, type PacketBatch, type PacketRecord } from '@streamlens/common';
 import { startKafka } from '@streamlens/local-infra';
 import { testBrokers, uniqueName } from '../../../test/harness/context.js';
 import { ensureMixedCapture } from '../bench/mixed-capture.js';
@@ -17,9 +17,8 @@ import { expectedFrames, publishedRecords, type ExpectedFrame } from '../test-fi
 import { decodeBatch, readTopic } from '../test-fixtures/topic-reader.js';
 import { agentOptions, type AgentConfig } from './agent-options.js';
 import { AgentService } from './agent-service.js';
-import { BatchEncoding } from './batcher.js';
 
-const recordType = new BatchEncoding(AvroCodec.forStreamLens()).recordType;
+const recordType = (AvroCodec.forStreamLens().type(SCHEMA_NAMES.packetBatch) as unknown as { fields: { type: { itemsType: { toBuffer(v: unknown): Buffer } } }[] }).fields[7].type.itemsType;
 const encodeRecord = (r: PacketRecord) => recordType.toBuffer(r);
 
 const logger = createLogger({ service: 'agent-test', level: process.env.AGENT_TEST_LOG ? 'info' : 'silent' });
@@ -119,10 +118,13 @@ describe('AgentService (real Kafka)', () => {
     const agent = new AgentService(config(['--read', file, '--kafka-brokers', '127.0.0.1:1', '--spool-dir', spoolDir, '--spool-max-bytes', '4MiB',
       '--spool-after', '200ms', '--drain-timeout', '200ms', '--spool-flush-interval', '50ms']), { logger });
     await agent.start();
+    // Wait until the replay has started and then stopped moving (it waits for room in the spool).
     let frames = -1;
-    for (let i = 0; i < 50 && agent.metrics.captured.total() !== frames; i++) {
-      frames = agent.metrics.captured.total();
+    for (let i = 0, stable = 0; i < 100 && stable < 2; i++) {
       await new Promise((r) => setTimeout(r, 300));
+      const now = agent.metrics.captured.total();
+      stable = now > 0 && now === frames ? stable + 1 : 0;
+      frames = now;
     }
     expect(frames).toBeGreaterThan(0);
     expect(frames).toBeLessThan(60_000); // it is waiting, not finished

@@ -16,7 +16,6 @@ import { logLevel } from 'kafkajs';
 import { AvroCodec, createKafka, createLogger, serveMetrics, topicNames, type Logger, type MetricsServer, type Service } from '@streamlens/common';
 import { AgentMetrics } from './agent-metrics.js';
 import { defaultSpoolDir, paceFactor, type AgentConfig } from './agent-options.js';
-import { BatchEncoding } from './batcher.js';
 import { DEFAULT_PAYLOAD_CAP } from './decode/index.js';
 import { FramePipeline, type CoarseClock } from './frame-pipeline.js';
 import { Publisher } from './publisher.js';
@@ -50,7 +49,7 @@ export class AgentService implements Service {
   private readonly pipelines: FramePipeline[] = [];
   private readonly clock: CoarseClock = { ms: performance.now() };
   private batchSeq = 0;
-  private enc: BatchEncoding | undefined;
+  private codec: AvroCodec | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private metricsServer: MetricsServer | undefined;
@@ -80,7 +79,7 @@ export class AgentService implements Service {
     if (this.publisher) throw new Error('agent already started');
     const c = this.config;
     const codec = AvroCodec.forStreamLens();
-    this.enc = new BatchEncoding(codec);
+    this.codec = codec;
     const kafka = createKafka(c, `streamlens-agent-${this.agentId}`, this.logger, logLevel.NOTHING, {
       // The publisher runs its own retry loop (and logs Kafka trouble once per outage).
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
@@ -129,7 +128,7 @@ export class AgentService implements Service {
 
   private pipeline(interfaceName: string, linkType: number): FramePipeline {
     const c = this.config;
-    const p = new FramePipeline(this.enc!, {
+    const p = new FramePipeline(this.codec!, {
       agentId: this.agentId, agentRun: this.agentRun, interfaceName, linkType, sampleRate: c.sampleRate,
       payloadCap: c.payloadCap ?? DEFAULT_PAYLOAD_CAP, maxRecords: c.batchMaxRecords, maxBytes: c.batchMaxBytes, lingerMs: c.linger,
       partitionCount: this.publisher!.partitionCount, nextBatchSeq: () => this.batchSeq++,

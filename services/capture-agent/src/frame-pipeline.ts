@@ -4,9 +4,9 @@
  * partition. Everything happens synchronously, so a source may hand over a
  * buffer it overwrites with the next frame (live capture does).
  */
-import { emptyPacketRecord, type Logger, type PacketRecord } from '@streamlens/common';
+import { emptyPacketRecord, type AvroCodec, type Logger, type PacketRecord } from '@streamlens/common';
 import type { AgentMetrics, InterfaceCounters } from './agent-metrics.js';
-import { BatchEncoding, Batcher, type SealedBatch } from './batcher.js';
+import { Batcher, type SealedBatch } from './batcher.js';
 import { decodeFrameAt } from './decode/index.js';
 import { Sampler } from './sampling.js';
 import type { SealTrigger } from './agent-metrics.js';
@@ -41,7 +41,7 @@ export class FramePipeline {
   private lastEncodeLog = -Infinity;
 
   constructor(
-    enc: BatchEncoding,
+    codec: AvroCodec,
     private readonly o: PipelineOptions,
     private readonly metrics: AgentMetrics,
     private readonly logger: Logger,
@@ -49,7 +49,7 @@ export class FramePipeline {
   ) {
     this.counters = metrics.forInterface(o.interfaceName);
     this.sampler = new Sampler(o.sampleRate);
-    this.batcher = new Batcher(enc, {
+    this.batcher = new Batcher(codec, {
       agentId: o.agentId, agentRun: o.agentRun, interfaceName: o.interfaceName, linkType: o.linkType, sampleRate: o.sampleRate,
       maxRecords: o.maxRecords, maxBytes: o.maxBytes, lingerMs: o.lingerMs, partitionCount: o.partitionCount,
       nextBatchSeq: o.nextBatchSeq,

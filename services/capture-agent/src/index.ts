@@ -8,5 +8,5 @@ export { AgentService, type AgentOutcome, type AgentServiceDeps } from './agent-
 export { agentOptions, checkAgentConfig, defaultSpoolDir, paceFactor, type AgentConfig } from './agent-options.js';
 export { AgentMetrics } from './agent-metrics.js';
 export { CAP_INSTALL_HINT, PERMISSION_HINT } from './sources/live-capture.js';
-export { BatchEncoding, Batcher, type SealedBatch } from './batcher.js';
+export { Batcher, type SealedBatch } from './batcher.js';
 export { FramePipeline } from './frame-pipeline.js';

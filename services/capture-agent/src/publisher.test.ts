@@ -14,11 +14,10 @@ import { samplePacketRecord } from '@streamlens/common/testing';
 import { testBrokers, uniqueName } from '../../../test/harness/context.js';
 import { decodeBatch, readTopic } from '../test-fixtures/topic-reader.js';
 import { AgentMetrics } from './agent-metrics.js';
-import { BatchEncoding, Batcher, type SealedBatch } from './batcher.js';
+import { Batcher, type SealedBatch } from './batcher.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 
 const codec = AvroCodec.forStreamLens();
-const enc = new BatchEncoding(codec);
 const logger = createLogger({ service: 'agent-test', level: 'silent' });
 const digest = (b: Buffer) => createHash('sha1').update(b).digest('hex').slice(0, 16);
 
@@ -26,7 +25,7 @@ const digest = (b: Buffer) => createHash('sha1').update(b).digest('hex').slice(0
 function batches(n: number, per: number, partitions: number, run = 'run-a'): SealedBatch[] {
   const out: SealedBatch[] = [];
   let seq = 0;
-  const b = new Batcher(enc, {
+  const b = new Batcher(codec, {
     agentId: 'edge', agentRun: run, interfaceName: 'eth0', linkType: 1, sampleRate: 1, maxRecords: per, maxBytes: 1 << 20,
     lingerMs: 1e9, partitionCount: partitions, nextBatchSeq: () => seq++, onSealed: (x) => out.push(x),
   });
