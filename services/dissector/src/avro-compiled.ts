@@ -422,6 +422,82 @@ class Gen {
   }
 }
 
+/**
+ * Type and range checks of a value against a schema, without writing: the
+ * same tests the writer makes (ints within 32 bits, longs within ±2^53 - 2,
+ * strings, bytes, arrays, records, null unions). Returns null when the value
+ * can be encoded, else the path of the first field that cannot.
+ */
+class CheckGen {
+  private n = 0;
+
+  v(): string {
+    return `v${this.n++}`;
+  }
+
+  check(t: AnyType, e: string, path: string): string | undefined {
+    const P = JSON.stringify(path);
+    if (isTimestampNanos(t)) return `if (typeof ${e} !== 'bigint') return ${P};`;
+    switch (t.typeName) {
+      case 'null': return `if (${e} !== null) return ${P};`;
+      case 'boolean': return `if (typeof ${e} !== 'boolean') return ${P};`;
+      case 'int': return `if (typeof ${e} !== 'number' || (${e} | 0) !== ${e}) return ${P};`;
+      case 'long': return `if (typeof ${e} !== 'number' || Math.floor(${e}) !== ${e} || ${e} > 9007199254740990 || ${e} < -9007199254740990) return ${P};`;
+      case 'float':
+      case 'double': return `if (typeof ${e} !== 'number') return ${P};`;
+      case 'string': return `if (typeof ${e} !== 'string') return ${P};`;
+      case 'bytes': return `if (!(${e} instanceof Uint8Array)) return ${P};`;
+      case 'fixed': return `if (!(${e} instanceof Uint8Array) || ${e}.length !== ${(t as unknown as avro.types.FixedType).size}) return ${P};`;
+      case 'enum': return `if (!${JSON.stringify((t as unknown as avro.types.EnumType).symbols)}.includes(${e})) return ${P};`;
+      case 'array': {
+        const it = this.v();
+        const body = this.check((t as unknown as avro.types.ArrayType).itemsType as AnyType, it, `${path}[]`);
+        if (!body) return undefined;
+        return `if (!Array.isArray(${e})) return ${P}; for (let i = 0; i < ${e}.length; i++) { const ${it} = ${e}[i]; ${body} }`;
+      }
+      case 'map': {
+        const it = this.v();
+        const body = this.check((t as unknown as avro.types.MapType).valuesType as AnyType, it, `${path}{}`);
+        if (!body) return undefined;
+        return `if (${e} === null || typeof ${e} !== 'object') return ${P}; for (const k in ${e}) { const ${it} = ${e}[k]; ${body} }`;
+      }
+      case 'record': {
+        const parts = [`if (${e} === null || typeof ${e} !== 'object') return ${P};`];
+        for (const f of (t as unknown as avro.types.RecordType).fields) {
+          const fv = this.v();
+          const sub = this.check(f.type as AnyType, fv, path ? `${path}.${f.name}` : f.name);
+          if (!sub) return undefined;
+          const key = JSON.stringify(f.name);
+          // Undefined takes the field's default when there is one.
+          parts.push(f.defaultValue() === undefined ? `{ const ${fv} = ${e}[${key}]; ${sub} }` : `{ const ${fv} = ${e}[${key}]; if (${fv} !== undefined) { ${sub} } }`);
+        }
+        return parts.join(' ');
+      }
+      case 'union:unwrapped': {
+        const types = (t as unknown as { types: AnyType[] }).types;
+        if (types.length !== 2) return undefined;
+        const nullAt = types.findIndex((x) => x.typeName === 'null');
+        if (nullAt < 0) return undefined;
+        const other = this.check(types[1 - nullAt], e, path);
+        if (!other) return undefined;
+        return `if (${e} !== null) { ${other} }`;
+      }
+      default:
+        return undefined;
+    }
+  }
+}
+
+export type CompiledValidator = (value: unknown) => string | null;
+
+/** A validator for values of `type` (null when encodable, else the bad field's path), or undefined. */
+export function compileValidator(type: avro.Type, root = ''): CompiledValidator | undefined {
+  const g = new CheckGen();
+  const body = g.check(type as AnyType, 'value', root);
+  if (!body) return undefined;
+  return new Function(`return function check(value) { ${body} return null; };`)() as CompiledValidator;
+}
+
 /** Reads one body; `raw` (when not null) receives [start, fieldStart, fieldEnd, end] per record at the hook path. */
 export type CompiledReader<T> = (body: Buffer, raw: number[] | null) => T;
 /**

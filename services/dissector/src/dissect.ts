@@ -19,9 +19,10 @@
  * evictions, Chapter 10 reassembly outcomes.
  */
 import {
-  MetricsRegistry, type Counter, type CounterChild, type EnrichedBatch, type EnrichedRecord, type Gauge, type Logger,
+  AvroCodec, MetricsRegistry, SCHEMA_NAMES, type Counter, type CounterChild, type EnrichedBatch, type EnrichedRecord, type Gauge, type Logger,
   type PacketBatch, type PacketRecord,
 } from '@streamlens/common';
+import { compileValidator } from './avro-compiled.js';
 import { BoundedMap } from './bounded-map.js';
 import { castOf } from './cast.js';
 import { classify, classifyTransport, type ClassifyContext } from './classify.js';
@@ -71,6 +72,38 @@ export class DissectorMetrics {
     this.cacheEntries = registry.gauge('cache_entries', 'entries held by a bounded memory, by cache (ch10_flows, iena_sequences, tftp_transfers, ch10_reassembly)', ['cache']);
     this.reassembly = registry.counter('ch10_reassembly_total', 'segmented Chapter 10 transfers, by event (started, completed, segments, reordered, orphans, duplicates, aborted, superseded, timeouts, evictions, tooLarge)', ['event']);
   }
+}
+
+/**
+ * The protocol sections a record carries must be encodable: one value the
+ * contract cannot carry (an int past 32 bits, a long past ±2^53, a missing
+ * field) would make the whole batch unencodable. Checked against the schema
+ * (compiled validators, type and range tests only) for the sections the
+ * protocol dissectors build; a failure is a dissector bug on this record and
+ * goes to the per-record barrier.
+ */
+type SectionCheck = (value: unknown) => string | null;
+
+function sectionValidators(): { ch10: SectionCheck; ptp: SectionCheck; iena: SectionCheck } {
+  const codec = AvroCodec.forStreamLens();
+  const record = (codec.type(SCHEMA_NAMES.enrichedBatch) as unknown as { fields: { name: string; type: { itemsType: { fields: { name: string; type: unknown }[] } } }[] })
+    .fields.find((f) => f.name === 'records')!.type.itemsType;
+  const of = (name: string): SectionCheck => {
+    const t = record.fields.find((f) => f.name === name)!.type as Parameters<typeof compileValidator>[0];
+    return compileValidator(t, name) ?? (() => null);
+  };
+  return { ch10: of('ch10'), ptp: of('ptp'), iena: of('iena') };
+}
+
+let validators: ReturnType<typeof sectionValidators> | undefined;
+
+function checkEncodable(out: EnrichedRecord): void {
+  if (out.ch10 === null && out.ptp === null && out.iena === null) return;
+  validators ??= sectionValidators();
+  const bad = (out.ch10 !== null ? validators.ch10(out.ch10) : null)
+    ?? (out.ptp !== null ? validators.ptp(out.ptp) : null)
+    ?? (out.iena !== null ? validators.iena(out.iena) : null);
+  if (bad !== null) throw new RangeError(`${bad} holds a value the enriched contract cannot carry`);
 }
 
 export class Dissector {
@@ -139,6 +172,7 @@ export class Dissector {
     try {
       out.cast = castOf(p);
       classify(p, linkType, out, this.ctx, timeMs);
+      checkEncodable(out);
       if (out.ch10 === null) out.frame_types = singleFrameType(out.frame_type);
       if (!this.settings.keepPayload && p.payload.length > 0) out.packet = { ...p, payload: EMPTY };
     } catch (err) {
