@@ -5,7 +5,9 @@
  * CaptureFileError naming the offset and the count). tshark reads the same
  * files as the oracle for timestamps and interfaces.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -244,6 +246,24 @@ describe('streaming in chunks', () => {
   it('without releaseFramesBefore nothing is reused, however long frames are kept', async () => {
     const path = file(pcapBytes({ linkType: 1, nanos: true, snapLen: 1 << 20 }, big.slice(0, 400)));
     const { frames } = await readAll(path, 4096);
+    expect(frames.every((f, k) => f.data.equals(big[k].data))).toBe(true);
+  });
+
+  it('reads a pipe (tcpdump -w - | agent) to its end', async () => {
+    const fifo = join(dir, 'capture.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const bytes = pcapBytes({ linkType: 1, nanos: true, snapLen: 1 << 20 }, big);
+    // The writer end opens when the reader does; write in pieces like a live producer.
+    const writer = (async () => {
+      const fh = await open(fifo, 'w');
+      for (let at = 0; at < bytes.length; at += 100_000) await fh.write(bytes.subarray(at, at + 100_000));
+      await fh.close();
+    })();
+    const { frames, error, reader } = await readAll(fifo, 65536);
+    await writer;
+    expect(error).toBeNull();
+    expect(reader.fileSize).toBe(0);
+    expect(frames.length).toBe(big.length);
     expect(frames.every((f, k) => f.data.equals(big[k].data))).toBe(true);
   });
 

@@ -105,7 +105,7 @@ export class CaptureFileReader {
     return this.src.path;
   }
 
-  /** Size of the file at open, in bytes. */
+  /** Size of the file at open, in bytes (0 when reading a pipe, e.g. `tcpdump -w - | ...`). */
   get fileSize(): number {
     return this.src.size;
   }

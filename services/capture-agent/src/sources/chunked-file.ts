@@ -47,7 +47,10 @@ export class ChunkedFile {
   private constructor(
     private readonly fh: FileHandle,
     readonly path: string,
+    /** Size at open for a regular file; 0 for a pipe or device (read until it ends). */
     readonly size: number,
+    /** A regular file is read at explicit offsets up to its size; a pipe sequentially until EOF. */
+    private readonly regular: boolean,
     private readonly chunkSize: number,
   ) {}
 
@@ -55,7 +58,7 @@ export class ChunkedFile {
     const fh = await open(path, 'r');
     try {
       const st = await fh.stat();
-      return new ChunkedFile(fh, path, st.size, chunkSize);
+      return new ChunkedFile(fh, path, st.isFile() ? st.size : 0, st.isFile(), chunkSize);
     } catch (err) {
       await fh.close();
       throw err;
@@ -75,7 +78,7 @@ export class ChunkedFile {
   private async readInto(buf: Buffer, at: number, len: number): Promise<number> {
     let got = 0;
     while (got < len) {
-      const { bytesRead } = await this.fh.read(buf, at + got, len - got, this.readPos);
+      const { bytesRead } = await this.fh.read(buf, at + got, len - got, this.regular ? this.readPos : null);
       if (bytesRead === 0) break;
       got += bytesRead;
       this.readPos += bytesRead;
@@ -149,7 +152,7 @@ export class ChunkedFile {
     this.pos = start;
     this.end = end;
     this.bufFileStart = leftoverFileStart - start;
-    if (this.readPos >= this.size) {
+    if (this.regular && this.readPos >= this.size) {
       // Nothing more to read ahead (a file that grows while being read is read to its size at open).
       this.ahead = Promise.resolve({ buf: Buffer.alloc(0), n: 0 });
     } else {
