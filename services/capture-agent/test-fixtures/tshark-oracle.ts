@@ -286,7 +286,8 @@ export function compareFrame(d: DecodedFrame, t: TsharkRow): string[] {
   } else {
     eq('dns', r.dns, null);
   }
-  if (app === 'http') {
+  // tshark also says "http" for a port-80 segment that only continues a message (no start line): no summary then.
+  if (app === 'http' && (t['http.request.method'].length > 0 || t['http.response.code'].length > 0)) {
     const isRequest = t['http.request.method'].length > 0;
     // (tshark keeps trailing whitespace of a header value; RFC 9110 excludes it, and so does the decoder.)
     eq('http', r.http, isRequest

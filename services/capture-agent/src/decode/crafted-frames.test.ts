@@ -13,6 +13,7 @@ import { decodeFrame } from './decode-frame.js';
 import { writePcap } from '../../test-fixtures/capture-writers.js';
 import { ETHERNET_FRAMES, OTHER_LINK_FRAMES, type CraftedFrame } from '../../test-fixtures/crafted-catalogue.js';
 import { compareFileWithTshark, type DecodedFrame } from '../../test-fixtures/tshark-oracle.js';
+import { ensureMixedCapture } from '../../bench/mixed-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamlens-crafted-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +78,18 @@ describe('crafted frames decode as tshark decodes them', () => {
     it(`link type ${lt}: ${frames.map((f) => f.name).join('; ')}`, async () => {
       const d = await againstTshark(`link-${lt}`, frames);
       d.forEach((x, i) => expect(x.rec.ip_version > 0 || x.rec.arp !== null, frames[i].name).toBe(true));
+    });
+  }
+
+  for (const mix of ['mixed', 'minimum'] as const) {
+    it(`generated ${mix} traffic (the benchmark's generator, 4,000 frames) decodes as tshark decodes it`, async () => {
+      const file = join(dir, `generated-${mix}.pcap`);
+      ensureMixedCapture(file, 4000, 3, mix);
+      const { mismatches, frames, error } = await compareFileWithTshark(file);
+      expect(error).toBeNull();
+      expect(frames.length).toBe(4000);
+      expect(mismatches.slice(0, 20)).toEqual([]);
+      expect(frames.filter((f) => f.rec.decode_error !== null).length).toBe(0);
     });
   }
 
