@@ -28,7 +28,7 @@ import { castOf } from './cast.js';
 import { classify, classifyTransport, type ClassifyContext } from './classify.js';
 import { dissectorSettings, type DissectorSettings } from './dissector-options.js';
 import { frameTypeFamily } from './frame-types.js';
-import { NO_ERRORS, singleFrameType } from './record-lists.js';
+import { addError, NO_ERRORS, singleFrameType } from './record-lists.js';
 import { Ch10Reassembler, type Ch10ReassemblyStats } from './protocols/chapter10/index.js';
 import { IenaSequenceTracker } from './protocols/iena/index.js';
 import { TftpTransfers } from './protocols/standard/index.js';
@@ -79,8 +79,9 @@ export class DissectorMetrics {
  * contract cannot carry (an int past 32 bits, a long past ±2^53, a missing
  * field) would make the whole batch unencodable. Checked against the schema
  * (compiled validators, type and range tests only) for the sections the
- * protocol dissectors build; a failure is a dissector bug on this record and
- * goes to the per-record barrier.
+ * protocol dissectors build. A failure is a dissector bug on this record: the
+ * section is dropped and the record says why; its classification stands
+ * (EtherType 0x88F7 stays PTP).
  */
 type SectionCheck = (value: unknown) => string | null;
 
@@ -97,13 +98,15 @@ function sectionValidators(): { ch10: SectionCheck; ptp: SectionCheck; iena: Sec
 
 let validators: ReturnType<typeof sectionValidators> | undefined;
 
-function checkEncodable(out: EnrichedRecord): void {
-  if (out.ch10 === null && out.ptp === null && out.iena === null) return;
+/** The message for the first section that cannot be encoded (that section is dropped), or null. */
+function checkEncodable(out: EnrichedRecord): string | null {
+  if (out.ch10 === null && out.ptp === null && out.iena === null) return null;
   validators ??= sectionValidators();
-  const bad = (out.ch10 !== null ? validators.ch10(out.ch10) : null)
-    ?? (out.ptp !== null ? validators.ptp(out.ptp) : null)
-    ?? (out.iena !== null ? validators.iena(out.iena) : null);
-  if (bad !== null) throw new RangeError(`${bad} holds a value the enriched contract cannot carry`);
+  let bad: string | null = null;
+  if (out.ch10 !== null && (bad = validators.ch10(out.ch10)) !== null) out.ch10 = null;
+  else if (out.ptp !== null && (bad = validators.ptp(out.ptp)) !== null) out.ptp = null;
+  else if (out.iena !== null && (bad = validators.iena(out.iena)) !== null) out.iena = null;
+  return bad === null ? null : `${bad} holds a value the enriched contract cannot carry`;
 }
 
 export class Dissector {
@@ -172,14 +175,27 @@ export class Dissector {
     try {
       out.cast = castOf(p);
       classify(p, linkType, out, this.ctx, timeMs);
-      checkEncodable(out);
-      if (out.ch10 === null) out.frame_types = singleFrameType(out.frame_type);
+      const unencodable = checkEncodable(out);
+      if (unencodable !== null) this.sectionDropped(p, linkType, out, unencodable);
+      if (out.frame_types === EMPTY_LIST) out.frame_types = singleFrameType(out.frame_type);
       if (!this.settings.keepPayload && p.payload.length > 0) out.packet = { ...p, payload: EMPTY };
     } catch (err) {
       this.fallback(p, linkType, out, err);
     }
     this.count(out);
     return out;
+  }
+
+  /** A protocol section the contract cannot carry was dropped: count and mark it like any internal error. */
+  private sectionDropped(p: PacketRecord, linkType: number, out: EnrichedRecord, message: string): void {
+    this.internalCount++;
+    this.metrics.internalErrors.inc();
+    if (this.logger && (this.internalCount <= 10 || this.internalCount % 1000 === 0)) {
+      this.logger.warn({ frame_no: p.frame_no, link_type: linkType, frame_type: out.frame_type, internal_errors: this.internalCount },
+        `dissector produced ${message}; the section was dropped`);
+    }
+    addError(out, `dissector.internal: ${message}`);
+    // A dropped ch10 section leaves its frame_types behind; keep them (they name the packets).
   }
 
   /** The record as the generic fallback classifies it, marked with the internal error. */
