@@ -44,6 +44,8 @@ main(process.argv.slice(2)).then(
     const e = err as Error & { code?: string };
     process.stderr.write(`streamlens: ${e?.message ?? String(err)}\n`);
     if (process.env.STREAMLENS_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    process.exitCode = e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? 64 : 1;
+    // 64 (EX_USAGE) for configuration mistakes: supervisors (systemd, Kubernetes) should not restart on those.
+    const usage = e?.name === 'ConfigError' || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+    process.exitCode = usage ? 64 : 1;
   },
 );
