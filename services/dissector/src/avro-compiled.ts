@@ -6,7 +6,9 @@
  * a local, read and write one-byte varints inline, test optional fields
  * against null, and check capacity once per record. Output is byte-identical
  * to avsc (a test compares them on real batches); values decode to the same
- * shapes (bytes as Buffer views into the message, timestamp-nanos as bigint).
+ * shapes (bytes as Buffer views into the message, timestamp-nanos as bigint;
+ * empty bytes and arrays as shared frozen values, and optionally IPv4
+ * addresses as shared Buffers, all to be treated as read-only).
  *
  * Supported: null, boolean, int, long (and the codec's timestamp-nanos long as
  * bigint), float, double, bytes, string, enum, fixed, arrays, maps, records,
@@ -103,6 +105,25 @@ function readBlockCount(c: Cursor): number {
   // Every item but a null takes a byte at least; a count past the end is a lie.
   if (n > c.buf.length - c.pos + 1) bad(`block of ${n} items at byte ${c.pos} cannot fit in ${c.buf.length - c.pos} bytes`);
   return n;
+}
+
+/** Shared values for empty bytes and arrays (frozen: nobody can fill them). */
+const EMPTY_BYTES = Object.freeze(Buffer.alloc(0)) as Buffer;
+const EMPTY_ARRAY: unknown[] = Object.freeze([]) as unknown as unknown[];
+
+/** IPv4 address Buffers by value, bounded (cleared when full). */
+const ADDRESSES = new Map<number, Buffer>();
+const MAX_ADDRESSES = 65536;
+
+function address4(buf: Buffer, pos: number): Buffer {
+  const k = buf[pos] * 0x1000000 + (buf[pos + 1] << 16 | buf[pos + 2] << 8 | buf[pos + 3]);
+  let a = ADDRESSES.get(k);
+  if (a === undefined) {
+    if (ADDRESSES.size >= MAX_ADDRESSES) ADDRESSES.clear();
+    a = Buffer.from(buf.subarray(pos, pos + 4));
+    ADDRESSES.set(k, a);
+  }
+  return a;
 }
 
 interface Sink {
@@ -214,6 +235,12 @@ export interface ReaderHooks {
   rawPath?: string;
   /** Field of that record whose extent is noted too (e.g. "payload"). */
   rawField?: string;
+  /**
+   * Paths of bytes fields holding IP addresses (e.g. "records[].src_ip"):
+   * 4-byte values come from a bounded cache of shared Buffers, one per
+   * address, instead of a new view each (treat them as read-only).
+   */
+  addressPaths?: readonly string[];
 }
 
 export interface WriterHooks {
@@ -268,7 +295,10 @@ class Gen {
       }
       case 'bytes': {
         const n = this.v();
-        return `{ let ${n}; ${this.length(n)} ${target} = buf.subarray(pos, pos + ${n}); pos += ${n}; }`;
+        if (this.hooks.addressPaths?.includes(path)) {
+          return `{ let ${n}; ${this.length(n)} ${target} = ${n} === 4 ? address4(buf, pos) : ${n} === 0 ? EMPTY_BYTES : buf.subarray(pos, pos + ${n}); pos += ${n}; }`;
+        }
+        return `{ let ${n}; ${this.length(n)} ${target} = ${n} === 0 ? EMPTY_BYTES : buf.subarray(pos, pos + ${n}); pos += ${n}; }`;
       }
       case 'fixed': {
         const size = (t as unknown as avro.types.FixedType).size;
@@ -285,8 +315,9 @@ class Gen {
         const item = this.v();
         const body = this.read((t as unknown as avro.types.ArrayType).itemsType as AnyType, item, `${path}[]`);
         if (!body) return undefined;
-        return `{ const ${arr} = []; for (;;) { c.pos = pos; const ${cnt} = readBlockCount(c); pos = c.pos; if (${cnt} === 0) break; ` +
-          `for (let i = 0; i < ${cnt}; i++) { let ${item}; ${body} ${arr}.push(${item}); } } ${target} = ${arr}; }`;
+        // An empty array (the common case: no VLAN tags, no extension headers) is one shared frozen value.
+        return `{ let ${arr} = EMPTY_ARRAY; for (;;) { c.pos = pos; const ${cnt} = readBlockCount(c); pos = c.pos; if (${cnt} === 0) break; ` +
+          `if (${arr} === EMPTY_ARRAY) ${arr} = []; for (let i = 0; i < ${cnt}; i++) { let ${item}; ${body} ${arr}.push(${item}); } } ${target} = ${arr}; }`;
       }
       case 'map': {
         const obj = this.v();
@@ -517,8 +548,9 @@ export function compileReader<T>(type: avro.Type, hooks: ReaderHooks = {}): Comp
   if (!body) return undefined;
   const src = `return function read(buf, raw) { const c = { buf, pos: 0 }; let pos = 0; let out; ${body} ` +
     `if (pos > buf.length) bad('body runs past the end'); if (pos !== buf.length) bad((buf.length - pos) + ' bytes left after the value'); return out; };`;
-  const factory = new Function('bad', 'badLength', 'readLong', 'readBigLong', 'readString', 'readBlockCount', ...g.consts.map((_, i) => `k${i}`), src);
-  return factory(bad, badLength, readLong, readBigLong, readString, readBlockCount, ...g.consts) as CompiledReader<T>;
+  const factory = new Function('bad', 'badLength', 'readLong', 'readBigLong', 'readString', 'readBlockCount', 'EMPTY_BYTES', 'EMPTY_ARRAY',
+    'address4', ...g.consts.map((_, i) => `k${i}`), src);
+  return factory(bad, badLength, readLong, readBigLong, readString, readBlockCount, EMPTY_BYTES, EMPTY_ARRAY, address4, ...g.consts) as CompiledReader<T>;
 }
 
 /** A writer of values of `type` into a growable sink (throws CompiledAvroError naming a bad field), or undefined. */

@@ -6,7 +6,9 @@
  * does not cover) go through AvroCodec with its schema resolution. Errors are
  * AvroCodec's: AvroSchemaError (not our message), AvroDecodeError (a known
  * schema whose body does not decode), AvroEncodeError (a value that does not
- * fit the schema, naming the field).
+ * fit the schema, naming the field). Decoded records share read-only values:
+ * empty bytes and arrays, and IPv4 addresses (as the capture agent's decoder
+ * shares them too).
  *
  * Pass-through: every enriched record carries its packet record unchanged
  * (only the payload is dropped), so re-encoding ~36 fields per record is
@@ -55,7 +57,10 @@ export class DissectorBatchCodec {
   constructor(readonly codec: AvroCodec = AvroCodec.forStreamLens()) {
     this.packetHeader = header(codec, SCHEMA_NAMES.packetBatch);
     this.enrichedHeader = header(codec, SCHEMA_NAMES.enrichedBatch);
-    this.readPacketBatch = compileReader<PacketBatch>(codec.type(SCHEMA_NAMES.packetBatch), { rawPath: 'records[]', rawField: 'payload' });
+    this.readPacketBatch = compileReader<PacketBatch>(codec.type(SCHEMA_NAMES.packetBatch), {
+      rawPath: 'records[]', rawField: 'payload',
+      addressPaths: ['records[].src_ip', 'records[].dst_ip', 'records[].arp.sender_ip', 'records[].arp.target_ip', 'records[].igmp.group'],
+    });
     this.writeEnrichedBatch = compileWriter(codec.type(SCHEMA_NAMES.enrichedBatch), { passPath: 'records[].packet' });
   }
 
