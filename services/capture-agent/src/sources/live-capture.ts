@@ -48,8 +48,9 @@ export const CAP_INSTALL_HINT = 'live capture needs the optional "cap" package b
   '(Debian/Ubuntu: apt-get install libpcap-dev; RHEL/Fedora: dnf install libpcap-devel) and run `npm rebuild cap`. ' +
   'Replaying files with --read works without it.';
 
-export const PERMISSION_HINT = 'capturing needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities: ' +
-  'sudo setcap cap_net_raw,cap_net_admin+eip "$(readlink -f "$(command -v node)")", or AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN in a systemd unit (docs/agent.md)';
+export const PERMISSION_HINT = 'capturing needs root or the CAP_NET_RAW capability: ' +
+  'sudo setcap cap_net_raw,cap_net_admin+eip "$(readlink -f "$(command -v node)")", or AmbientCapabilities=CAP_NET_RAW in a systemd unit ' +
+  '(deploy/systemd/streamlens-agent.service, docs/agent.md)';
 
 export class LiveCaptureError extends Error {
   override name = 'LiveCaptureError';
