@@ -5,7 +5,7 @@
  * away) and exits 0.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,16 @@ describe('streamlens agent (process)', () => {
       '--spool-dir', mkdtempSync(join(tmpdir(), 'agent-spool-')), '--metrics-port', '0']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/not a pcap or pcapng capture/);
+  });
+
+  it('as a user without CAP_NET_RAW, live capture stops at start and says what to grant', () => {
+    const spool = mkdtempSync(join(tmpdir(), 'agent-spool-'));
+    chmodSync(spool, 0o777);
+    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, BIN, 'agent',
+      '--iface', 'lo', '--kafka-brokers', testBrokers()[0], '--topic-prefix', uniqueName('noroot'), '--create-topics', '--topic-replication', '1',
+      '--spool-dir', spool, '--metrics-port', '0'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot capture on lo: .*(permission|not permitted).*CAP_NET_RAW.*setcap/i);
   });
 
   it('SIGTERM mid-replay: flushes to Kafka, exits 0, and every frame read so far is in the topic once', async () => {
