@@ -101,7 +101,7 @@ describe('progress line', () => {
     out.on('data', (d: Buffer) => { text += d.toString(); });
     expect(ProgressLine.wanted(out, 'auto')).toBe(true);
     expect(ProgressLine.wanted(out, 'never')).toBe(false);
-    expect(ProgressLine.wanted(new PassThrough(), 'auto')).toBe(false);
+    expect(ProgressLine.wanted(new PassThrough() as { isTTY?: boolean }, 'auto')).toBe(false);
     let frames = 0;
     const line = new ProgressLine(out, { frames: () => frames, bytesRead: () => frames * 100, file: () => 1 }, 10_000, 1, 20);
     line.begin();
