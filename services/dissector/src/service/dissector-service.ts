@@ -18,9 +18,10 @@
 import { hostname } from 'node:os';
 import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
 import {
-  AvroCodec, AvroDecodeError, AvroSchemaError, MetricsRegistry, RecordRouter, SCHEMA_NAMES, topicNames,
+  AvroDecodeError, AvroSchemaError, MetricsRegistry, RecordRouter, topicNames,
   type EnrichedBatch, type EnrichedRecord, type Logger, type PacketBatch, type Service, type TopicNames,
 } from '@streamlens/common';
+import { DissectorBatchCodec } from '../batch-codec.js';
 
 /** The per-batch transform (the Dissector); must not throw for bad records (it marks them). */
 export type BatchTransform = (batch: PacketBatch) => EnrichedBatch;
@@ -54,7 +55,8 @@ interface Outgoing { topic: string; messages: { partition?: number; key?: string
 
 export class DissectorService implements Service {
   readonly metrics = new DissectorServiceMetrics();
-  private readonly codec = AvroCodec.forStreamLens();
+  /** Compiled Avro reader/writer; packet records pass through from the input message when a batch stays whole. */
+  private readonly codec = new DissectorBatchCodec();
   private readonly topics: TopicNames;
   private consumer?: Consumer;
   private readonly producers = new Map<number, Promise<Producer>>();
@@ -163,20 +165,30 @@ export class DissectorService implements Service {
     return r;
   }
 
-  /** Enriched batches split by target partition, in record order. */
-  private route(enriched: EnrichedBatch): Outgoing['messages'] {
+  /**
+   * Enriched batches split by target partition, in record order. A batch
+   * whose records all go to one partition (the usual case: the agent routed
+   * them with the same router) is written whole, copying the packet records
+   * from the input message instead of re-encoding them.
+   */
+  private route(enriched: EnrichedBatch, from: PacketBatch): Outgoing['messages'] {
     const { records, ...header } = enriched;
     const router = this.router(enriched.agent_id, enriched.interface);
+    const n = this.enrichedPartitionCount;
+    const key = `${enriched.agent_id}/${enriched.interface}`;
+    const first = records.length ? router.partitionOf(records[0].packet, n) : 0;
+    let split = false;
+    for (let i = 1; i < records.length && !split; i++) split = router.partitionOf(records[i].packet, n) !== first;
+    if (!split) return [{ partition: first, key, value: this.codec.encodeEnrichedBatch(enriched, from) }];
     const parts = new Map<number, EnrichedRecord[]>();
     for (const r of records) {
-      const p = router.partitionOf(r.packet, this.enrichedPartitionCount);
+      const p = router.partitionOf(r.packet, n);
       let list = parts.get(p);
       if (!list) parts.set(p, (list = []));
       list.push(r);
     }
-    const key = `${enriched.agent_id}/${enriched.interface}`;
     return [...parts].map(([partition, recs]) => ({
-      partition, key, value: this.codec.encode(SCHEMA_NAMES.enrichedBatch, { ...header, records: recs }),
+      partition, key, value: this.codec.encodeEnrichedBatch({ ...header, records: recs }),
     }));
   }
 
@@ -191,7 +203,7 @@ export class DissectorService implements Service {
       if (!m.value) continue;
       let decoded: PacketBatch;
       try {
-        decoded = this.codec.decode<PacketBatch>(m.value, SCHEMA_NAMES.packetBatch).value;
+        decoded = this.codec.decodePacketBatch(m.value);
       } catch (err) {
         const reason = err instanceof AvroSchemaError ? 'unknown_schema' : err instanceof AvroDecodeError ? 'malformed_avro' : 'decode_failed';
         this.metrics.deadLetters.labels(reason).inc();
@@ -207,7 +219,7 @@ export class DissectorService implements Service {
       records += decoded.records.length;
       const out = this.transform(decoded);
       recordsOut += out.records.length;
-      enriched.messages.push(...this.route(out));
+      enriched.messages.push(...this.route(out, decoded));
     }
     const last = batch.messages[batch.messages.length - 1].offset;
     const producer = await this.producerFor(batch.partition);
