@@ -34,7 +34,7 @@ export const agentOptions = {
   kafkaProducers: opt.int({ doc: 'idempotent producers sending in parallel (one request in flight each per broker; a partition always uses the same one)', default: 4, min: 1, max: 64 }),
   kafkaCompression: opt.enum({ doc: 'compression of the produced record batches', choices: ['none', 'gzip'] as const, default: 'none' }),
   queueMaxBytes: opt.size({ doc: 'encoded bytes waiting in memory for Kafka before live capture spools (replay waits instead)', default: 64 * 1024 * 1024, min: 1024 * 1024 }),
-  spoolAfter: opt.duration({ doc: 'a Kafka send outstanding this long counts as Kafka being slow: new data goes to the spool', default: 5000, min: 100 }),
+  spoolAfter: opt.duration({ doc: 'Kafka unreachable this long, or (live capture) a send or batch waiting this long, switches new batches to the spool', default: 5000, min: 100 }),
   spoolDir: opt.string({ doc: 'directory of the on-disk spool (default: $STATE_DIRECTORY/spool under systemd, else ~/.local/state/streamlens/spool)', placeholder: 'DIR' }),
   spoolMaxBytes: opt.size({ doc: 'bound of the spool; what does not fit is counted and logged as dropped (replay waits instead)', default: 1024 * 1024 * 1024, min: 1024 * 1024 }),
   spoolSegmentBytes: opt.size({ doc: 'size of one spool segment file', default: 8 * 1024 * 1024, min: 64 * 1024, max: 512 * 1024 * 1024 }),

@@ -15,8 +15,9 @@
  * attempt may have landed sent under a new identity; that is counted as a
  * possible duplicate (consumers can drop it by agent_run and batch_seq).
  *
- * Spooling: when a send fails, when a send or a waiting batch is older than
- * `spoolAfterMs`, or (live capture) when memory holds more than
+ * Spooling: when a send fails, when Kafka cannot be reached for
+ * `spoolAfterMs`, or (live capture only: a replay waits instead) when a send
+ * or a waiting batch is older than `spoolAfterMs` or memory holds more than
  * `queueMaxBytes`, new batches go to the on-disk spool, and the batches
  * waiting in memory behind the ones being sent go there first. While the
  * spool holds anything, new batches go behind it, so each partition keeps
@@ -757,11 +758,15 @@ export class Publisher {
     const now = performance.now();
     if (now - this.lastRefresh > (this.topicProblem ? 5000 : METADATA_REFRESH_MS)) void this.refreshTopic();
     if (!this.spoolingNow) {
-      for (const l of this.lanes) {
+      for (let p = 0; p < this.lanes.length; p++) {
+        const l = this.lanes[p];
         if (!l) continue;
+        // A replay only spools when Kafka cannot be reached; when it is merely slow the replay waits.
+        if (this.o.overflow === 'wait' && this.producers[p % this.producers.length]) continue;
         const waitingSince = l.sending ? l.sentAt : l.group ? l.group[0].acceptedAt : l.peek()?.acceptedAt;
         if (waitingSince !== undefined && now - waitingSince > this.o.spoolAfterMs) {
-          this.enterSpooling(l.sending ? `a Kafka send has been waiting more than ${this.o.spoolAfterMs} ms` : 'batches have waited for Kafka too long');
+          this.enterSpooling(l.sending ? `a Kafka send has been waiting more than ${this.o.spoolAfterMs} ms`
+            : this.producers[p % this.producers.length] ? 'batches have waited for Kafka too long' : 'Kafka cannot be reached');
           break;
         }
       }
