@@ -144,10 +144,12 @@ describe('streamlens agent (process)', () => {
     expectFramesOneToN(batches, captured);
   });
 
-  it('SIGTERM while Kafka is unreachable: everything read so far is in the spool, and exit is 0', async () => {
+  it('SIGTERM while Kafka is unreachable: everything read so far is in the spool, exit 0; the next run sends it first', async () => {
     const spool = mkdtempSync(join(tmpdir(), 'agent-spool-'));
     const file = capture(200_000);
-    const r = await runUntilSigterm(['--read', file, '--pace', '0.02x', '--kafka-brokers', '127.0.0.1:1', '--spool-dir', spool,
+    const prefix = uniqueName('respool');
+    // --topic-partitions: the routing assumed while Kafka has never been reached, the count the next run creates the topic with.
+    const r = await runUntilSigterm(['--read', file, '--pace', '0.02x', '--kafka-brokers', '127.0.0.1:1', '--spool-dir', spool, '--topic-prefix', prefix, '--topic-partitions', '3',
       '--metrics-port', '0', '--stats-interval', '500ms', '--spool-after', '200ms', '--drain-timeout', '1s'],
     (logs) => (lastStats(logs)?.interfaces['0']?.captured ?? 0) > 1000);
     expect(r.code).toBe(0);
@@ -160,5 +162,24 @@ describe('streamlens agent (process)', () => {
     }
     expect(readdirSync(spool).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expectFramesOneToN(batches, captured);
+
+    // Kafka is back: the next run (another capture) sends the leftover spool before its own batches.
+    const second = capture(2000);
+    const again = run(['--read', second, '--kafka-brokers', testBrokers()[0], '--topic-prefix', prefix, '--create-topics', '--topic-replication', '1',
+      '--topic-partitions', '3', '--spool-dir', spool, '--metrics-port', '0']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/the spool holds batches from an earlier run/);
+    const messages = await readTopic(testBrokers(), topicNames(prefix).packets);
+    const runs = [...new Set(messages.map((m) => decodeBatch(m).agent_run))];
+    expect(runs, again.stderr.slice(-3000)).toHaveLength(2);
+    const [first, next] = runs[0] === batches[0].agent_run ? runs : [...runs].reverse();
+    expectFramesOneToN(messages.map(decodeBatch).filter((b) => b.agent_run === first), captured);
+    expectFramesOneToN(messages.map(decodeBatch).filter((b) => b.agent_run === next), 2000);
+    for (const part of new Set(messages.map((m) => m.partition))) {
+      const order = messages.filter((m) => m.partition === part).map((m) => decodeBatch(m).agent_run);
+      expect(order.lastIndexOf(first)).toBeLessThan(Math.max(order.indexOf(next), order.length));
+      if (order.includes(next)) expect(order.lastIndexOf(first)).toBeLessThan(order.indexOf(next));
+    }
+    expect(readdirSync(spool).filter((n) => n.endsWith('.spool'))).toEqual([]);
   });
 });
