@@ -20,6 +20,8 @@ export const PTP_ERRORS = {
   badTlv: 'ptp.bad_tlv',
   /** A timestamp's nanosecondsField is ≥ 10^9. */
   badTimestamp: 'ptp.bad_timestamp',
+  /** correctionField beyond ±2^52 (±68 s): never a real correction; stored clamped to ±2^52. */
+  correctionOutOfRange: 'ptp.correction_out_of_range',
 } as const;
 
 export const PTP_WARNINGS = {

@@ -6,6 +6,10 @@
 import type { PtpInfo } from '@streamlens/common';
 import { clockIdentityHex } from './clock-identity.js';
 import { PTP_MESSAGE_NAMES } from './names.js';
+import { PTP_ERRORS } from './error-codes.js';
+
+/** Largest magnitude the Avro codecs carry exactly as a number (avsc's safe long range). */
+const MAX_CORRECTION = 2 ** 52;
 
 export const PTP_HEADER_LENGTH = 34;
 
@@ -31,7 +35,7 @@ export function emptyPtpInfo(): PtpInfo {
 }
 
 /** Fill the header fields from `buf` (length ≥ 34, checked by the caller). */
-export function readPtpHeader(buf: Buffer, info: PtpInfo): void {
+export function readPtpHeader(buf: Buffer, info: PtpInfo, errors: string[]): void {
   const b0 = buf[0];
   const b1 = buf[1];
   info.major_sdo_id = b0 >> 4;
@@ -43,8 +47,16 @@ export function readPtpHeader(buf: Buffer, info: PtpInfo): void {
   info.domain = buf[4];
   info.minor_sdo_id = buf[5];
   info.flags = buf.readUInt16BE(6);
-  // Signed 64-bit ns x 2^16 without a BigInt: exact while |value| < 2^53.
-  info.correction_scaled_ns = buf.readInt32BE(8) * 4294967296 + buf.readUInt32BE(12);
+  // Signed 64-bit ns x 2^16 without a BigInt: exact within the ±2^52 an Avro
+  // long holds as a JavaScript number (68 s of correction); anything larger
+  // is garbage, stored clamped and flagged.
+  const correction = buf.readInt32BE(8) * 4294967296 + buf.readUInt32BE(12);
+  if (Math.abs(correction) > MAX_CORRECTION) {
+    info.correction_scaled_ns = correction < 0 ? -MAX_CORRECTION : MAX_CORRECTION;
+    if ((b1 & 0x0f) === 2) errors.push(PTP_ERRORS.correctionOutOfRange); // other versions are reported as such
+  } else {
+    info.correction_scaled_ns = correction;
+  }
   info.message_type_specific = buf.readUInt32BE(16);
   info.source_clock_id = clockIdentityHex(buf, 20);
   info.source_port = buf.readUInt16BE(28);

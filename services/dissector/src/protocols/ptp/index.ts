@@ -67,7 +67,7 @@ export function dissectPtp(payload: Buffer, transport: PtpTransport, srcPort: nu
     errors.push(version === 2 ? PTP_ERRORS.truncated : PTP_ERRORS.badVersion);
     return { info, frameType: PTP_UNKNOWN_FRAME_TYPE, errors };
   }
-  readPtpHeader(payload, info);
+  readPtpHeader(payload, info, errors);
   if (version !== 2) {
     // Only reachable over Ethernet, where v2 is the only version (v1 never had an L2 mapping).
     errors.push(PTP_ERRORS.badVersion);

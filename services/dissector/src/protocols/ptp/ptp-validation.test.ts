@@ -200,3 +200,21 @@ describe('robustness', () => {
     }
   });
 });
+
+describe('values the contract cannot carry exactly', () => {
+  it('clamps and flags a correctionField beyond ±2^52, keeps a raw nanoseconds field ≥ 2^31', async () => {
+    const { AvroCodec } = await import('@streamlens/common');
+    const m = sync({ type: 0 }, timestamp(5, 0xffffffff));
+    m.writeBigInt64BE(-(2n ** 62n), 8);
+    const r = dissectPtp(m, 'udp', 319, 319)!;
+    expect(r.errors).toEqual(['ptp.correction_out_of_range', 'ptp.bad_timestamp']);
+    expect(r.info.correction_scaled_ns).toBe(-(2 ** 52));
+    expect(r.info.timestamp_ns).toBe(0xffffffff);
+    const type = AvroCodec.forStreamLens().type('io.streamlens.v1.EnrichedBatch');
+    const ptpType = (type as unknown as { fields: { name: string; type: { itemsType: { fields: { name: string; type: { types: { isValid(v: unknown, o?: { errorHook(p: string[]): void }): boolean }[] } }[] } } }[] })
+      .fields.find((f) => f.name === 'records')!.type.itemsType.fields.find((f) => f.name === 'ptp')!.type.types[1];
+    const bad: string[] = [];
+    ptpType.isValid(r.info, { errorHook: (path: string[]) => bad.push(path.join('.')) });
+    expect(bad).toEqual([]);
+  });
+});
