@@ -132,10 +132,10 @@ class Generator {
       case 'boolean':
         return `  if (typeof ${v} !== 'boolean') ${bad}; buf[p++] = ${v} ? 1 : 0;`;
       case 'int':
-        return `  if (${v} !== (${v} | 0)) ${bad}; if (${v} >= 0 && ${v} < 64) buf[p++] = ${v} << 1; else p = wInt(p, ${v});`;
+        return `  if (${v} !== (${v} | 0)) ${bad};\n${inlineVarint(v, 'wInt')}`;
       case 'long':
         // avsc's test (a number, v % 1 === 0, within its safe range) without % (a C call for non-Smi doubles).
-        return `  if (typeof ${v} !== 'number' || Math.floor(${v}) !== ${v} || !(${v} >= -9007199254740990 && ${v} <= 9007199254740990)) ${bad}; p = wLong(p, ${v});`;
+        return `  if (typeof ${v} !== 'number' || Math.floor(${v}) !== ${v} || !(${v} >= -9007199254740990 && ${v} <= 9007199254740990)) ${bad};\n${inlineVarint(v, 'wLong')}`;
       case 'abstract:long': {
         if (!t._toBuffer || !t._isValid) throw new Unsupported('abstract long without _toBuffer/_isValid');
         const T = this.constant(t);
@@ -146,9 +146,21 @@ class Generator {
       case 'double':
         return `  if (typeof ${v} !== 'number') ${bad}; buf.writeDoubleLE(${v}, p); p += 8;`;
       case 'string':
-        return `  if (typeof ${v} !== 'string') ${bad}; p = wStr(p, ${v});`;
-      case 'bytes':
-        return `  if (!(${v} instanceof Buffer)) ${bad}; p = wBytes(p, ${v});`;
+        return `  if (typeof ${v} !== 'string') ${bad}; if (${v}.length === 0) buf[p++] = 0; else p = wStr(p, ${v});`;
+      case 'bytes': {
+        // Short values (addresses, options, small payloads) copied inline; helper calls cost more than the copy.
+        const n = this.fresh('n');
+        const i = this.fresh('i');
+        return [
+          `  if (!(${v} instanceof Buffer)) ${bad};`,
+          `  const ${n} = ${v}.length;`,
+          `  if (${n} < 24 && p + 25 <= lim) {`,
+          `    buf[p++] = ${n} << 1;`,
+          `    for (let ${i} = 0; ${i} < ${n}; ${i}++) buf[p + ${i}] = ${v}[${i}];`,
+          `    p += ${n};`,
+          `  } else p = wBytes(p, ${v});`,
+        ].join('\n');
+      }
       case 'fixed':
         return `  if (!(${v} instanceof Buffer) || ${v}.length !== ${t.size}) ${bad}; p = wRaw(p, ${v});`;
       case 'enum': {
@@ -372,6 +384,16 @@ ${tail}`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     return new Function('K', 'Buffer', source)(this.consts, Buffer);
   }
+}
+
+/**
+ * Zig-zag varint of the number expression `v` (already validated): one- and
+ * two-byte values (|v| < 64, 0 <= v < 8192) written inline, the rest by `helper`.
+ */
+function inlineVarint(v: string, helper: 'wInt' | 'wLong'): string {
+  return `  if (${v} >= 0 && ${v} < 64) buf[p++] = ${v} << 1;
+  else if (${v} >= 0 && ${v} < 8192) { buf[p] = ((${v} << 1) & 0x7f) | 0x80; buf[p + 1] = ${v} >> 6; p += 2; }
+  else p = ${helper}(p, ${v});`;
 }
 
 /** Worst-case bytes a field of type `t` writes without a capacity check of its own. */
