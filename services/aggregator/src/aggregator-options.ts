@@ -39,6 +39,7 @@ export const aggregatorOptions = {
   insertConcurrency: opt.int({ doc: 'INSERTs in flight at once', default: 4, min: 1, max: 64 }),
   retryMax: opt.duration({ doc: 'longest wait between retries of a failed ClickHouse write', default: 30_000, min: 100 }),
   maxFutureSkew: opt.duration({ doc: 'records stamped later than their Kafka message time by more than this go to the DLQ (0 = no check)', default: 3_600_000, min: 0 }),
+  sessionTimeout: opt.duration({ doc: 'Kafka consumer session timeout: how long a dead instance keeps its partitions before the group moves them', default: 30_000, min: 3000, max: 300_000 }),
   startFrom: opt.enum({ doc: 'where a new consumer group starts in the enriched topic', choices: ['earliest', 'latest'] as const, default: 'earliest' }),
   flushOnStop: opt.bool({ doc: 'on stop, close every open window and bucket (end of input) instead of keeping them in the checkpoint', default: false }),
   metricsPort: opt.int({ doc: 'port of the Prometheus /metrics endpoint (0 = none)', default: 9466, min: 0, max: 65535 }),

@@ -64,7 +64,8 @@ describe('AggregatorService', () => {
     // not Avro at all, and a known schema's header with a body that does not decode
     const header = AvroCodec.forStreamLens().encode(SCHEMA_NAMES.enrichedBatch, batches[0].batch).subarray(0, 10);
     const garbage = [{ partition: 0, value: Buffer.from('not avro at all') }, { partition: 1, value: Buffer.concat([header, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])]) }];
-    await publishBatches(kafka, `${prefix}.enriched`, [...batches, late], garbage);
+    // written in transactions as the dissector does, with aborted transactions of junk in between
+    await publishBatches(kafka, `${prefix}.enriched`, [...batches, late], garbage, { transactional: true, abortEvery: 3 });
 
     const svc = service(config(prefix, db, `${prefix}-g`), 'agg-a');
     await svc.start();
@@ -95,6 +96,8 @@ describe('AggregatorService', () => {
         expect(Math.abs(Number(s.iat_std_ns) - std)).toBeLessThan(Math.max(1e-6 * mean, 1));
       }
     }
+    const [ab] = await sql.query<{ n: string }>(`SELECT count() AS n FROM ${db}.flows WHERE agent_id = 'aborted'`);
+    expect(Number(ab.n)).toBe(0);
     const [o] = await sql.query<{ n: string }>(`SELECT count() AS n FROM ${db}.flow_outliers WHERE frame_type = 'IENA-D'`);
     expect(Number(o.n)).toBe(1);
     // netflow through the view, exact distinct counts across the 4 partitions

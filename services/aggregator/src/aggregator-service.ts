@@ -63,6 +63,8 @@ interface PartitionSlot {
   lastCheckpointMs: number;
   /** Sealed since the last checkpoint. */
   dirty: boolean;
+  /** Offset consumption was last re-positioned to (null once a batch continued there). */
+  soughtTo: number | null;
 }
 
 interface SealedWork {
@@ -172,9 +174,9 @@ export class AggregatorService implements Service {
     const consumer = kafka.consumer({
       groupId: this.config.groupId,
       readUncommitted: false,
-      sessionTimeout: 30_000,
-      rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.config.sessionTimeout,
+      rebalanceTimeout: Math.max(60_000, this.config.sessionTimeout),
+      heartbeatInterval: Math.max(300, Math.floor(this.config.sessionTimeout / 10)),
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
@@ -243,11 +245,19 @@ export class AggregatorService implements Service {
       const pa = slot.pa;
       const fetched = Number((batch as unknown as { fetchedOffset: string }).fetchedOffset);
       if (pa.nextOffset !== null && fetched > pa.nextOffset) {
-        // Not a continuation of what was aggregated: consume from our position instead.
-        this.metrics.reseeks.inc();
-        this.consumer!.seek({ topic: batch.topic, partition: p, offset: String(pa.nextOffset) });
-        return;
+        if (slot.soughtTo === pa.nextOffset) {
+          // Consumption was re-positioned here and Kafka continued later: the offsets between
+          // hold no messages for a read_committed consumer (transaction markers, aborted records).
+          pa.advanceTo(fetched);
+        } else {
+          // Not a continuation of what was aggregated: consume from our position instead.
+          this.metrics.reseeks.inc();
+          slot.soughtTo = pa.nextOffset;
+          this.consumer!.seek({ topic: batch.topic, partition: p, offset: String(pa.nextOffset) });
+          return;
+        }
       }
+      slot.soughtTo = null;
       const dlq: { key: Buffer | null; value: Buffer; headers: Record<string, string> }[] = [];
       const nowMs = this.now();
       for (const m of batch.messages) {
@@ -367,7 +377,7 @@ export class AggregatorService implements Service {
     }
     const slot: PartitionSlot = {
       partition, generation, pa, lastIntentId: plan.base?.intentId ?? '', replay: plan.replay, replayed: [],
-      commitOffset: plan.seekTo, lastCheckpointMs: this.now(), dirty: plan.replay.length > 0,
+      commitOffset: plan.seekTo, lastCheckpointMs: this.now(), dirty: plan.replay.length > 0, soughtTo: null,
     };
     if (pa.nextOffset !== null) this.resealReplays(slot, pa.nextOffset);
     this.slots.set(partition, slot);

@@ -18,3 +18,4 @@ export * from './outliers.js';
 export * from './partition-aggregator.js';
 export * from './watermark.js';
 export * from './netflow-export.js';
+export * from './local-aggregator.js';

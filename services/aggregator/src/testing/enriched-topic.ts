@@ -17,18 +17,52 @@ export async function createTopics(kafka: Kafka, topics: { topic: string; partit
   }
 }
 
-/** Publish batches in order (per partition order is what matters). Returns the messages sent. */
-export async function publishBatches(kafka: Kafka, topic: string, batches: readonly RoutedBatch[], extra: { partition: number; value: Buffer }[] = []): Promise<number> {
+export interface PublishOptions {
+  /** Write with Kafka transactions as the dissector does (commit markers between the messages). */
+  transactional?: boolean;
+  /** With transactional: after every this many committed transactions, one aborted transaction of junk. */
+  abortEvery?: number;
+}
+
+/**
+ * Publish batches in order (per partition order is what matters). Returns
+ * the messages sent. Aborted junk carries agent_id "aborted", so a consumer
+ * that is not read_committed shows it in the results.
+ */
+export async function publishBatches(kafka: Kafka, topic: string, batches: readonly RoutedBatch[], extra: { partition: number; value: Buffer }[] = [],
+  o: PublishOptions = {}): Promise<number> {
   const codec = AvroCodec.forStreamLens();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const messages = batches.map((b) => ({
+    partition: b.partition, key: `${b.batch.agent_id}/${b.batch.interface}`, value: codec.encode(SCHEMA_NAMES.enrichedBatch, b.batch),
+  }));
+  for (const e of extra) messages.push({ partition: e.partition, key: 'bad', value: e.value });
+  if (!o.transactional) {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+    } finally {
+      await producer.disconnect();
+    }
+    return messages.length;
+  }
+  const producer = kafka.producer({ transactionalId: `${topic}-writer-${Math.random().toString(36).slice(2)}`, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    const messages = batches.map((b) => ({
-      partition: b.partition, key: `${b.batch.agent_id}/${b.batch.interface}`, value: codec.encode(SCHEMA_NAMES.enrichedBatch, b.batch),
-    }));
-    for (const e of extra) messages.push({ partition: e.partition, key: 'bad', value: e.value });
-    for (let i = 0; i < messages.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+    let committed = 0;
+    for (let i = 0; i < messages.length; i += 40) {
+      const tx = await producer.transaction();
+      await tx.send({ topic, acks: -1, messages: messages.slice(i, i + 40) });
+      await tx.commit();
+      committed++;
+      if (o.abortEvery && committed % o.abortEvery === 0) {
+        const junk = batches.slice(i, i + 5).map((b) => ({
+          partition: b.partition, key: 'aborted', value: codec.encode(SCHEMA_NAMES.enrichedBatch, { ...b.batch, agent_id: 'aborted' }),
+        }));
+        const ab = await producer.transaction();
+        await ab.send({ topic, acks: -1, messages: junk });
+        await ab.abort();
+      }
     }
     return messages.length;
   } finally {

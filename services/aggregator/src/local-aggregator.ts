@@ -1,0 +1,105 @@
+/**
+ * The aggregator without Kafka, for the embedded mode (`streamlens analyze`)
+ * and for tests: decoded enriched batches go in per partition, and each
+ * `flush` seals every partition and writes the rows through the same
+ * ClickHouseSink (any SqlClient: a server or chDB). There is no crash
+ * recovery here (an embedded run is redone from its capture file); inserts
+ * still carry deduplication tokens, so retrying a failed flush is harmless.
+ */
+import { randomBytes } from 'node:crypto';
+import { migrate, type SqlClient } from '@streamlens/common';
+import { IngestCounters, type AggregationParams } from './capture-point.js';
+import { ClickHouseSink, type SinkObserver } from './clickhouse-sink.js';
+import { FrameTypeIds } from './flow-key.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
+import { PartitionAggregator, type Rejection, type SealedEpoch } from './partition-aggregator.js';
+import type { LocalNetworksByAgent } from './local-networks.js';
+import type { AggBatch } from './enriched-decoder.js';
+
+export interface LocalAggregatorOptions {
+  database: string;
+  params: AggregationParams;
+  localNetworks: LocalNetworksByAgent;
+  /** Keys held in memory across all partitions. */
+  maxOpenKeys?: number;
+  /** 0 = no future-timestamp check. */
+  maxFutureSkewNs?: number;
+  chunkRows?: number;
+  concurrency?: number;
+  retry?: RetryPolicy;
+  observer?: SinkObserver;
+  /** Prefix of the deduplication tokens (default: random per instance). */
+  runId?: string;
+}
+
+export interface FlushResult {
+  epochs: SealedEpoch[];
+  flows: number;
+  outliers: number;
+  netflow: number;
+}
+
+export class LocalAggregator {
+  readonly counters = new IngestCounters();
+  private readonly ftIds = new FrameTypeIds();
+  private readonly partitions = new Map<number, PartitionAggregator>();
+  private readonly sink: ClickHouseSink;
+  private readonly runId: string;
+  private offsets = new Map<number, number>();
+
+  constructor(private readonly sql: SqlClient, private readonly o: LocalAggregatorOptions) {
+    this.sink = new ClickHouseSink(sql, {
+      database: o.database, chunkRows: o.chunkRows ?? 100_000, concurrency: o.concurrency ?? 2, retry: o.retry ?? DEFAULT_RETRY,
+    }, o.observer);
+    this.runId = o.runId ?? `local-${randomBytes(6).toString('hex')}`;
+  }
+
+  /** Create or upgrade the tables. */
+  async migrate(): Promise<void> {
+    await migrate(this.sql, this.o.database);
+  }
+
+  private partition(p: number): PartitionAggregator {
+    let pa = this.partitions.get(p);
+    if (!pa) {
+      pa = new PartitionAggregator(p, this.o.params, this.o.localNetworks, this.ftIds, this.counters, { maxFutureSkewNs: this.o.maxFutureSkewNs ?? 0 });
+      this.partitions.set(p, pa);
+    }
+    return pa;
+  }
+
+  /** Aggregate one batch; returns the records rejected (too late, ...) or null. */
+  ingest(partition: number, batch: AggBatch, messageTimestampMs = 0, nowMs = Date.now()): Rejection[] | null {
+    const offset = this.offsets.get(partition) ?? 0;
+    this.offsets.set(partition, offset + 1);
+    return this.partition(partition).ingestBatch(batch, offset, messageTimestampMs, nowMs);
+  }
+
+  /**
+   * Seal every partition and write what closed. `final` closes every open
+   * window and bucket (end of input).
+   */
+  async flush(o: { final?: boolean; nowMs?: number; idleTimeoutMs?: number } = {}): Promise<FlushResult> {
+    const epochs: SealedEpoch[] = [];
+    const cap = this.o.maxOpenKeys ?? 1_000_000;
+    let total = 0;
+    for (const pa of this.partitions.values()) total += pa.keyCount;
+    for (const pa of this.partitions.values()) {
+      const maxKeys = total > cap ? Math.max(1, Math.floor((cap * pa.keyCount) / total)) : cap;
+      epochs.push(pa.seal({ nowMs: o.nowMs ?? Date.now(), idleTimeoutMs: o.idleTimeoutMs ?? 0, maxKeys, closeAll: o.final }));
+    }
+    await this.sink.write(epochs.map((e) => ({ tokenPrefix: `${this.runId}/${e.partition}/${e.epoch}`, rows: e })));
+    return {
+      epochs,
+      flows: epochs.reduce((n, e) => n + e.flows.length, 0),
+      outliers: epochs.reduce((n, e) => n + e.outliers.length, 0),
+      netflow: epochs.reduce((n, e) => n + e.netflow.length, 0),
+    };
+  }
+
+  get keyCount(): number {
+    let n = 0;
+    for (const pa of this.partitions.values()) n += pa.keyCount;
+    return n;
+  }
+}
