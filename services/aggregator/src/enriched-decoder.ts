@@ -1,14 +1,16 @@
 /**
  * Decodes enriched-topic messages into only the fields the aggregator reads.
  *
- * The reader schema is the published io.streamlens.v1.EnrichedBatch pruned to
- * those fields; Avro schema resolution then skips everything else (payload
- * bytes, Chapter 10 / PTP / IENA bodies) without building objects for it.
- * Messages written with the current published schema, or with the pruned one
- * itself, decode; anything else is an AvroSchemaError / AvroDecodeError,
- * which the service routes to the DLQ.
+ * Messages written with the current published io.streamlens.v1.EnrichedBatch
+ * go through a reader compiled for exactly that schema (avro-projection.ts),
+ * which skips everything else (payload bytes, Chapter 10 / PTP / IENA
+ * bodies) without building objects for it. Any other writer schema goes
+ * through AvroCodec with a pruned reader schema (schema resolution); an
+ * unknown one is an AvroSchemaError, a body that does not decode an
+ * AvroDecodeError or ProjectionError, which the service routes to the DLQ.
  */
-import { AvroCodec, buildPublishedSchemas, SCHEMA_NAMES, type AvroSchema } from '@streamlens/common';
+import { AvroCodec, buildPublishedSchemas, SCHEMA_NAMES, SINGLE_OBJECT_MARKER, type AvroSchema } from '@streamlens/common';
+import { compileProjection, type ProjectionReader } from './avro-projection.js';
 
 /** The packet fields the aggregator reads (a subset of PacketRecord). */
 export interface AggPacket {
@@ -91,15 +93,23 @@ export function aggregatorReaderSchema(): AvroSchema {
 
 export class EnrichedDecoder {
   private readonly codec: AvroCodec;
+  private readonly header: Buffer;
+  private readonly compiled: ProjectionReader<AggBatch>;
 
   constructor() {
     const published = buildPublishedSchemas().published.get(SCHEMA_NAMES.enrichedBatch)!;
     this.codec = new AvroCodec([aggregatorReaderSchema()]);
     this.codec.addWriterSchema(published);
+    const full = new AvroCodec([published]);
+    this.header = Buffer.alloc(10);
+    SINGLE_OBJECT_MARKER.copy(this.header, 0);
+    this.header.writeBigUInt64LE(BigInt(`0x${full.fingerprint(SCHEMA_NAMES.enrichedBatch)}`), 2);
+    this.compiled = compileProjection<AggBatch>(published, KEEP);
   }
 
-  /** Decode one message value; throws AvroSchemaError / AvroDecodeError. */
+  /** Decode one message value; throws AvroSchemaError / AvroDecodeError / ProjectionError. */
   decode(value: Buffer): AggBatch {
+    if (value.length >= 10 && value.compare(this.header, 0, 10, 0, 10) === 0) return this.compiled(value.subarray(10));
     return this.codec.decode<AggBatch>(value, SCHEMA_NAMES.enrichedBatch).value;
   }
 }

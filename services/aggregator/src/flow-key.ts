@@ -10,9 +10,9 @@
  * A record that claims IP but carries no usable addresses (a truncated
  * header) is keyed as a non-IP frame.
  *
- * IPv4 keys live in nested Maps of numbers (source, destination, then frame
- * type/protocol/ports packed into one safe integer); IPv6 and non-IP keys in a
- * Map of strings. Every key is also on an intrusive list ordered by the
+ * IPv4 keys live in one Map keyed by a 52-bit hash of (source, destination,
+ * frame type/protocol/ports packed into one safe integer), with a collision
+ * chain checked field by field; IPv6 and non-IP keys in a Map of strings. Every key is also on an intrusive list ordered by the
  * epoch in which it was last touched, which makes eviction of the oldest keys
  * O(1) and deterministic.
  */
@@ -41,6 +41,8 @@ export class FlowKey implements IatRunning {
   ethertype = 0;
   /** Lookup key inside its table (packed number for IPv4, string otherwise). */
   mapKey: number | string = 0;
+  /** Next IPv4 key with the same table hash (collision chain). */
+  chain: FlowKey | null = null;
   /** Source address in the capture point's local networks (netflow "out"). */
   srcLocal = false;
   // inter-arrival continuity: time of the last packet
@@ -84,10 +86,28 @@ export function v4String(a: number): string {
   return `::ffff:${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 }
 
+/** IPv6 text in the RFC 5952 form (longest run of zero groups as ::), as ClickHouse prints it. */
 export function v6String(b: Buffer): string {
-  let s = '';
-  for (let i = 0; i < 16; i += 2) s += (i ? ':' : '') + b.readUInt16BE(i).toString(16);
-  return s;
+  const g = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < 8; i++) g[i] = b.readUInt16BE(i * 2);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 export function srcIpString(k: FlowKey): string {
@@ -119,16 +139,30 @@ export function stringKey(k: FlowKey): string {
   return `${k.family}|${k.frameType}|${src}|${dst}|${k.proto}|${k.sport}|${k.dport}`;
 }
 
+/** 52-bit table hash of an IPv4 key (collisions are resolved by the chain). */
+export function v4Hash(src: number, dst: number, tail: number): number {
+  const lo = tail % 4294967296;
+  const hi = (tail - lo) / 4294967296; // 20 bits
+  const a = Math.imul(src ^ Math.imul(dst, 0x85ebca6b), 0x9e3779b1) ^ Math.imul(lo ^ (dst >>> 13), 0xc2b2ae35);
+  const b = (Math.imul(a ^ (a >>> 16), 0x27d4eb2f) ^ hi ^ src) & 0xfffff;
+  return (a >>> 0) * 1048576 + b;
+}
+
 /** The keys of one capture point. */
 export class FlowTable {
-  private readonly v4 = new Map<number, Map<number, Map<number, FlowKey>>>();
+  private readonly v4 = new Map<number, FlowKey>();
   private readonly other = new Map<string, FlowKey>();
   head: FlowKey | null = null;
   tail: FlowKey | null = null;
   size = 0;
 
   getV4(src: number, dst: number, tail: number): FlowKey | undefined {
-    return this.v4.get(src)?.get(dst)?.get(tail);
+    let k: FlowKey | null = this.v4.get(v4Hash(src, dst, tail)) ?? null;
+    while (k !== null) {
+      if (k.mapKey === tail && k.src4 === src && k.dst4 === dst) return k;
+      k = k.chain;
+    }
+    return undefined;
   }
 
   getOther(key: string): FlowKey | undefined {
@@ -138,11 +172,9 @@ export class FlowTable {
   /** Add a key whose mapKey and identity are set; it becomes the most recent. */
   add(k: FlowKey, epoch: number): void {
     if (typeof k.mapKey === 'number') {
-      let bySrc = this.v4.get(k.src4);
-      if (!bySrc) this.v4.set(k.src4, (bySrc = new Map()));
-      let byDst = bySrc.get(k.dst4);
-      if (!byDst) bySrc.set(k.dst4, (byDst = new Map()));
-      byDst.set(k.mapKey, k);
+      const h = v4Hash(k.src4, k.dst4, k.mapKey);
+      k.chain = this.v4.get(h) ?? null;
+      this.v4.set(h, k);
     } else {
       this.other.set(k.mapKey, k);
     }
@@ -153,14 +185,20 @@ export class FlowTable {
 
   remove(k: FlowKey): void {
     if (typeof k.mapKey === 'number') {
-      const bySrc = this.v4.get(k.src4);
-      const byDst = bySrc?.get(k.dst4);
-      if (byDst?.delete(k.mapKey)) {
-        if (byDst.size === 0) {
-          bySrc!.delete(k.dst4);
-          if (bySrc!.size === 0) this.v4.delete(k.src4);
+      const h = v4Hash(k.src4, k.dst4, k.mapKey);
+      const first = this.v4.get(h);
+      if (first === k) {
+        if (k.chain) this.v4.set(h, k.chain);
+        else this.v4.delete(h);
+      } else {
+        for (let p = first ?? null; p !== null; p = p.chain) {
+          if (p.chain === k) {
+            p.chain = k.chain;
+            break;
+          }
         }
       }
+      k.chain = null;
     } else {
       this.other.delete(k.mapKey);
     }

@@ -5,7 +5,7 @@
  * reference: whole-capture per-key statistics and per-bucket netflow).
  */
 import { TimeGrid } from '../event-time.js';
-import { FrameTypeIds } from '../flow-key.js';
+import { FrameTypeIds, v6String } from '../flow-key.js';
 import { IngestCounters, type AggregationParams } from '../capture-point.js';
 import { PartitionAggregator } from '../partition-aggregator.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks, LocalNetworksByAgent } from '../local-networks.js';
@@ -47,19 +47,7 @@ export function rowKey(r: Pick<FlowRow, 'agent_id' | 'interface' | 'frame_type' 
 /** IPv4 as IPv4-mapped IPv6, IPv6 in the RFC 5952 form ClickHouse prints. */
 function ipText(b: Buffer): string {
   if (b.length === 4) return `::ffff:${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const g = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return v6String(b);
 }
 
 export function recordKey(agentId: string, iface: string, r: EnrichedRecord): string {
