@@ -33,8 +33,17 @@ export interface CompiledAppender {
   readonly length: number;
   /** Copy the appended bytes to target[at...]; returns the end. */
   copyTo(target: Buffer, at: number): number;
+  /**
+   * The appended bytes between `prefix` and `suffix` as one Buffer, then
+   * reset. The values are not copied when the prefix fits the room kept in
+   * front of them: the buffer is handed out and the appender starts a new one.
+   */
+  take(prefix: Buffer, suffix: Buffer): Buffer;
   reset(): void;
 }
+
+/** Room kept in front of appended values for take()'s prefix (a message header and envelope). */
+const APPENDER_HEADROOM = 512;
 
 /** Room every fixed-size write sequence may use without its own capacity check. */
 const SLACK = 16 * 1024;
@@ -277,15 +286,41 @@ return function encode(v) {
 
   buildAppender(top: TypeLike): CompiledAppender {
     return this.generate(top, `
-var at = 0;
+const HEAD = ${APPENDER_HEADROOM};
+var at = HEAD;
 return {
   append(v) {
     const start = at;
     try { at = TOP(v, at); } catch (err) { at = start; throw err; }
   },
-  get length() { return at; },
-  copyTo(target, to) { buf.copy(target, to, 0, at); return to + at; },
-  reset() { at = 0; },
+  get length() { return at - HEAD; },
+  copyTo(target, to) { buf.copy(target, to, HEAD, at); return to + at - HEAD; },
+  take(prefix, suffix) {
+    const n = at - HEAD;
+    let out;
+    if (prefix.length > HEAD) {
+      out = Buffer.allocUnsafe(prefix.length + n + suffix.length);
+      prefix.copy(out, 0);
+      buf.copy(out, prefix.length, HEAD, at);
+      suffix.copy(out, prefix.length + n);
+    } else {
+      if (at + suffix.length > buf.length) grow(at, suffix.length);
+      const start = HEAD - prefix.length;
+      prefix.copy(buf, start);
+      suffix.copy(buf, at);
+      const end = at + suffix.length;
+      if (end - start < buf.length >>> 1) {
+        out = Buffer.allocUnsafe(end - start);
+        buf.copy(out, 0, start, end);
+      } else {
+        out = buf.subarray(start, end);
+        buf = Buffer.allocUnsafeSlow(buf.length);
+      }
+    }
+    at = HEAD;
+    return out;
+  },
+  reset() { at = HEAD; },
 };`) as CompiledAppender;
   }
 

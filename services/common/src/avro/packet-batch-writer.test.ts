@@ -28,6 +28,16 @@ describe('PacketBatchWriter', () => {
     }
   });
 
+  it('an envelope longer than the room kept in front of the records still gives the same bytes', () => {
+    const w = new PacketBatchWriter(codec);
+    for (const n of [0, 3, 2000]) {
+      const batch = samplePacketBatch(n);
+      batch.agent_id = 'h'.repeat(700);
+      batch.interface = 'é'.repeat(300);
+      expect(viaWriter(w, batch).equals(reference.encode(SCHEMA_NAMES.packetBatch, batch)), `${n} records`).toBe(true);
+    }
+  });
+
   it("writes avsc's bytes for random records and envelopes", () => {
     const w = new PacketBatchWriter(codec);
     const type = codec.type(SCHEMA_NAMES.packetBatch) as unknown as T;

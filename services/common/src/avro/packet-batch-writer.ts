@@ -14,6 +14,7 @@ import { SCHEMA_NAMES, type BatchHeader, type PacketRecord } from '../records.js
 import type { AvroCodec } from './codec.js';
 import { compileAppender, type CompiledAppender } from './compiled-writer.js';
 
+const ZERO = Buffer.from([0]);
 const ENVELOPE = ['agent_id', 'interface', 'link_type', 'agent_run', 'batch_seq', 'base_ts_ns', 'sample_rate'] as const;
 
 /** Zig-zag varint of a non-negative count below 2^31. */
@@ -86,20 +87,20 @@ export class PacketBatchWriter {
     // (As for any record, an absent field with a default takes the default.)
     const envelope = ENVELOPE.map((k, i) => this.envelopeFields[i].type.toBuffer(h[k] === undefined ? this.envelopeFields[i].defaultValue() : h[k]));
     const envLen = envelope.reduce((s, b) => s + b.length, 0);
-    const body = this.recordBytes;
-    const out = Buffer.allocUnsafe(this.prefix.length + envLen + 5 + body + 1);
-    let at = this.prefix.copy(out, 0);
-    for (const part of envelope) at += part.copy(out, at);
-    if (this.n > 0) {
-      at = writeCount(out, at, this.n);
-      if (this.records) at = this.records.copyTo(out, at);
-      else for (const part of this.slowParts) at += part.copy(out, at);
+    // Header, envelope and the records' block count go in front of the records; the array's 0 after them.
+    const front = Buffer.allocUnsafe(this.prefix.length + envLen + 5);
+    let at = this.prefix.copy(front, 0);
+    for (const part of envelope) at += part.copy(front, at);
+    if (this.n > 0) at = writeCount(front, at, this.n);
+    let out: Buffer;
+    if (this.records) {
+      out = this.records.take(front.subarray(0, at), ZERO);
+    } else {
+      out = Buffer.concat([front.subarray(0, at), ...this.slowParts, ZERO]);
     }
-    out[at++] = 0;
     this.header = null;
     this.n = 0;
-    this.records?.reset();
     this.slowParts.length = 0;
-    return out.subarray(0, at);
+    return out;
   }
 }
