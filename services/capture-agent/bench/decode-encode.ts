@@ -133,10 +133,15 @@ function pinned(cmd: string[], pin: boolean): string[] {
   return pin ? ['taskset', '-c', '1', ...cmd] : cmd;
 }
 
-function timeCommand(cmd: string[]): { seconds: number; ok: boolean; stderr: string } {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, ok: r.status === 0, stderr: String(r.stderr ?? '').trim() };
+/** Run a shell command line; wall and CPU seconds (user + system of it and its children) from bash's `time`. */
+function timeShell(line: string, pin: boolean): { seconds: number; cpuSeconds: number } {
+  const script = `TIMEFORMAT='%R %U %S'; time ( ${line} )`;
+  const r = spawnSync(pinned(['bash', '-c', script], pin)[0], pinned(['bash', '-c', script], pin).slice(1),
+    { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26, encoding: 'utf8' });
+  const last = String(r.stderr ?? '').trim().split('\n').pop() ?? '';
+  const [real, user, sys] = last.split(' ').map(Number);
+  if (r.status !== 0 || !(real >= 0)) throw new Error(`${line} failed: ${r.stderr}`);
+  return { seconds: real, cpuSeconds: user + sys };
 }
 
 function child(phase: Phase, file: string, pin: boolean): PhaseResult {
@@ -149,25 +154,28 @@ function child(phase: Phase, file: string, pin: boolean): PhaseResult {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
-interface Table { tcpdumpSec: number; tshark: number | null; results: Map<Phase, PhaseResult[]> }
+interface Timed { seconds: number; cpuSeconds: number }
+interface Table { tcpdump: Timed[]; tshark: Timed | null; results: Map<Phase, PhaseResult[]> }
 
+/**
+ * `repeat` rounds, each running tcpdump and then every phase once, so a
+ * change of load on a shared machine hits all contenders alike.
+ */
 function measure(file: string, packets: number, phases: Phase[], repeat: number, pin: boolean, withTshark: boolean): Table {
   // Warm the page cache so every contender reads from memory.
-  timeCommand(['cat', file]);
-  const tcpdump: number[] = [];
+  timeShell(`cat '${file}' > /dev/null`, false);
+  const tcpdump: Timed[] = [];
+  const results = new Map<Phase, PhaseResult[]>(phases.map((p) => [p, []]));
   for (let i = 0; i < repeat; i++) {
-    const r = timeCommand(pinned(['sh', '-c', `tcpdump -nr '${file}' > /dev/null`], pin));
-    if (!r.ok) throw new Error(`tcpdump failed: ${r.stderr}`);
-    tcpdump.push(r.seconds);
+    tcpdump.push(timeShell(`tcpdump -nr '${file}' > /dev/null 2>&1`, pin));
+    for (const phase of phases) {
+      const r = child(phase, file, pin);
+      if (r.packets !== packets) throw new Error(`${phase}: read ${r.packets} packets, expected ${packets}`);
+      results.get(phase)!.push(r);
+    }
   }
-  const results = new Map<Phase, PhaseResult[]>();
-  for (const phase of phases) {
-    const rs = Array.from({ length: repeat }, () => child(phase, file, pin));
-    for (const r of rs) if (r.packets !== packets) throw new Error(`${phase}: read ${r.packets} packets, expected ${packets}`);
-    results.set(phase, rs);
-  }
-  const tshark = withTshark ? timeCommand(pinned(['sh', '-c', `tshark -n -r '${file}' -T fields -e frame.number > /dev/null 2>&1`], pin)).seconds : null;
-  return { tcpdumpSec: median(tcpdump), tshark, results };
+  const tshark = withTshark ? timeShell(`tshark -n -r '${file}' -T fields -e frame.number > /dev/null 2>&1`, pin) : null;
+  return { tcpdump, tshark, results };
 }
 
 const LABEL: Record<Phase, string> = {
@@ -179,17 +187,22 @@ const LABEL: Record<Phase, string> = {
 };
 
 function print(t: Table, packets: number): void {
-  const rows: string[][] = [['pass', 'packets/s', 'wall s', 'CPU s', 'packets/CPU-s', 'peak RSS MiB', 'vs tcpdump']];
-  rows.push(['tcpdump -nr FILE > /dev/null', fmt(packets / t.tcpdumpSec), t.tcpdumpSec.toFixed(2), '', '', '', '1.00×']);
+  const rows: string[][] = [['pass', 'packets/s', 'wall s', 'CPU s', 'packets/CPU-s', 'peak RSS MiB', '× tcpdump (wall)', '× tcpdump (CPU)']];
+  const tdWall = median(t.tcpdump.map((x) => x.seconds));
+  const tdCpu = median(t.tcpdump.map((x) => x.cpuSeconds));
+  rows.push(['tcpdump -nr FILE > /dev/null', fmt(packets / tdWall), tdWall.toFixed(2), tdCpu.toFixed(2), fmt(packets / tdCpu), '', '1.00', '1.00']);
   if (t.tshark !== null) {
-    rows.push(['tshark -T fields -e frame.number', fmt(packets / t.tshark), t.tshark.toFixed(2), '', '', '', `${(t.tcpdumpSec / t.tshark).toFixed(2)}×`]);
+    const { seconds, cpuSeconds } = t.tshark;
+    rows.push(['tshark -T fields -e frame.number', fmt(packets / seconds), seconds.toFixed(2), cpuSeconds.toFixed(2), fmt(packets / cpuSeconds), '',
+      (tdWall / seconds).toFixed(2), (tdCpu / cpuSeconds).toFixed(2)]);
   }
   for (const [phase, rs] of t.results) {
-    const sec = median(rs.map((r) => r.seconds));
-    const r = rs.find((x) => x.seconds === sec)!;
     // CPU time is the fairer figure on a shared machine: wall time includes waiting for the core.
+    const sec = median(rs.map((r) => r.seconds));
     const cpu = median(rs.map((x) => x.cpuSeconds));
-    rows.push([LABEL[phase], fmt(packets / sec), sec.toFixed(2), cpu.toFixed(2), fmt(packets / cpu), r.maxRssMiB.toFixed(0), `${(t.tcpdumpSec / sec).toFixed(2)}×`]);
+    const rss = median(rs.map((x) => x.maxRssMiB));
+    rows.push([LABEL[phase], fmt(packets / sec), sec.toFixed(2), cpu.toFixed(2), fmt(packets / cpu), rss.toFixed(0),
+      (tdWall / sec).toFixed(2), (tdCpu / cpu).toFixed(2)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => `| ${r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join(' | ')} |`;
