@@ -5,7 +5,7 @@
  * local Kafka, beside the same agent pipeline with the Kafka send left out
  * and tcpdump reading the same file, all in the same run.
  *
- *   npm run bench:agent:kafka [-- --packets N] [--repeat R] [--partitions P] [--no-pin]
+ *   npm run bench:agent:kafka [-- --packets N] [--repeat R] [--partitions P] [--payload-cap N] [--no-pin]
  *
  * Kafka: KAFKA_BROKERS if set, else a local broker started for the run
  * (deploy/local), pinned to CPU 0. Each measured pass runs in a fresh child
@@ -48,7 +48,7 @@ function arg(name: string, fallback: string): string {
 
 const silent = createLogger({ service: 'bench', level: 'silent' });
 
-async function pipelinePass(file: string): Promise<PassResult> {
+async function pipelinePass(file: string, payloadCap: number): Promise<PassResult> {
   const metrics = new AgentMetrics();
   const codec = AvroCodec.forStreamLens();
   let batches = 0;
@@ -64,7 +64,7 @@ async function pipelinePass(file: string): Promise<PassResult> {
       for (let f = reader.next(); f !== null; f = reader.next()) {
         const p = pipelines[f.interfaceIndex] ??= new FramePipeline(codec, {
           agentId: 'bench-host', agentRun: 'bench', interfaceName: String(f.interfaceIndex), linkType: f.linkType, sampleRate: 1,
-          payloadCap: DEFAULT_PAYLOAD_CAP, maxRecords: 4096, maxBytes: 512 * 1024, lingerMs: 100, partitionCount: 12,
+          payloadCap, maxRecords: 4096, maxBytes: 512 * 1024, lingerMs: 100, partitionCount: 12,
           nextBatchSeq: () => batches, onSealed: (b) => { batches++; bytes += b.value.length; },
         }, metrics, silent, clock);
         p.frame(f.buf, f.offset, f.capLen, f.wireLen, f.tsSec, f.tsNs, f.frameNo);
@@ -81,12 +81,12 @@ async function pipelinePass(file: string): Promise<PassResult> {
   return { pass: 'pipeline', packets: n, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024, batches, bytes };
 }
 
-async function kafkaPass(file: string, brokers: string, partitions: number): Promise<PassResult> {
+async function kafkaPass(file: string, brokers: string, partitions: number, payloadCap: number): Promise<PassResult> {
   const prefix = `bench-${Date.now().toString(36)}`;
   const spool = mkdtempSync(join(tmpdir(), 'bench-spool-'));
   const { config } = loadConfig(agentOptions, {
     argv: ['--read', file, '--kafka-brokers', brokers, '--topic-prefix', prefix, '--create-topics', '--topic-partitions', String(partitions),
-      '--topic-replication', '1', '--spool-dir', spool, '--metrics-port', '0', '--progress', 'never', '--log-level', 'warn'],
+      '--topic-replication', '1', '--spool-dir', spool, '--metrics-port', '0', '--progress', 'never', '--log-level', 'warn', '--payload-cap', String(payloadCap)],
     env: {},
   });
   const agent = new AgentService(config, { logger: createLogger({ service: 'bench', level: 'warn' }) });
@@ -124,8 +124,9 @@ const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 
 
 async function main(): Promise<void> {
   const pass = arg('pass', '');
-  if (pass === 'pipeline') return void console.log(JSON.stringify(await pipelinePass(arg('file', ''))));
-  if (pass === 'kafka') return void console.log(JSON.stringify(await kafkaPass(arg('file', ''), arg('brokers', ''), Number(arg('partitions', '12')))));
+  const payloadCap = Number(arg('payload-cap', String(DEFAULT_PAYLOAD_CAP)));
+  if (pass === 'pipeline') return void console.log(JSON.stringify(await pipelinePass(arg('file', ''), payloadCap)));
+  if (pass === 'kafka') return void console.log(JSON.stringify(await kafkaPass(arg('file', ''), arg('brokers', ''), Number(arg('partitions', '12')), payloadCap)));
 
   const packets = Number(arg('packets', '1000000'));
   const repeat = Number(arg('repeat', '3'));
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
   }
   try {
     console.log(`capture: ${file} (${fmt(packets)} packets, ${(size / 1e6).toFixed(1)} MB)`);
-    console.log(`${kafkaDesc}; topic with ${partitions} partitions, replication 1; node ${process.version}; ` +
+    console.log(`${kafkaDesc}; topic with ${partitions} partitions, replication 1; payload cap ${payloadCap} bytes; node ${process.version}; ` +
       `${pin ? 'agent and tcpdump pinned to CPU 1, broker to CPU 0' : 'not pinned'}; median of ${repeat} runs\n`);
     spawnSync('cat', [file], { stdio: 'ignore' }); // page cache
     const tcpdump: number[] = [];
@@ -163,8 +164,9 @@ async function main(): Promise<void> {
       spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore' });
       tcpdump.push(Number(process.hrtime.bigint() - t0) / 1e9);
     }
-    const pipeline = Array.from({ length: repeat }, () => child(['--pass', 'pipeline', '--file', file], agentCpu));
-    const kafka = Array.from({ length: repeat }, () => child(['--pass', 'kafka', '--file', file, '--brokers', brokers!, '--partitions', String(partitions)], agentCpu));
+    const cap = ['--payload-cap', String(payloadCap)];
+    const pipeline = Array.from({ length: repeat }, () => child(['--pass', 'pipeline', '--file', file, ...cap], agentCpu));
+    const kafka = Array.from({ length: repeat }, () => child(['--pass', 'kafka', '--file', file, '--brokers', brokers!, '--partitions', String(partitions), ...cap], agentCpu));
     const tcpdumpRate = packets / median(tcpdump);
     const rows: [string, number, number, number, number][] = [['tcpdump -nr (reference)', median(tcpdump), tcpdumpRate, NaN, NaN]];
     for (const [name, rs] of [['agent pipeline, no Kafka', pipeline], ['agent → Kafka (acks=all, idempotent)', kafka]] as const) {
