@@ -19,3 +19,4 @@ export * from './partition-aggregator.js';
 export * from './watermark.js';
 export * from './netflow-export.js';
 export * from './local-aggregator.js';
+export * from './aggregation-params.js';

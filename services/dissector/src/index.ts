@@ -16,3 +16,4 @@ export {
 export { DissectorService, DissectorServiceMetrics, type BatchTransform, type DissectorServiceConfig } from './service/dissector-service.js';
 export { dissectorServiceOptions } from './service/service-options.js';
 export { dissectorCommand, dissectorCommandOptions } from './service/dissector-command.js';
+export { EnrichedRouter, type RoutedMessage } from './enriched-router.js';

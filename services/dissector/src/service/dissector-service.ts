@@ -11,17 +11,18 @@
  * transactional.id `<group>.<topic>.<partition>`; when a partition moves, the
  * new owner's producer bumps the epoch and a zombie's commit fails.
  *
- * Enriched records are re-routed with the same RecordRouter as the agent, so
- * the enriched topic keeps every flow in one partition whatever its partition
- * count.
+ * Enriched records are re-routed (EnrichedRouter) with the same RecordRouter
+ * as the agent, so the enriched topic keeps every flow in one partition
+ * whatever its partition count.
  */
 import { hostname } from 'node:os';
 import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
 import {
-  AvroDecodeError, AvroSchemaError, MetricsRegistry, RecordRouter, topicNames,
-  type EnrichedBatch, type EnrichedRecord, type Logger, type PacketBatch, type Service, type TopicNames,
+  AvroDecodeError, AvroSchemaError, MetricsRegistry, topicNames,
+  type EnrichedBatch, type Logger, type PacketBatch, type Service, type TopicNames,
 } from '@streamlens/common';
 import { DissectorBatchCodec } from '../batch-codec.js';
+import { EnrichedRouter } from '../enriched-router.js';
 
 /** The per-batch transform (the Dissector); must not throw for bad records (it marks them). */
 export type BatchTransform = (batch: PacketBatch) => EnrichedBatch;
@@ -60,8 +61,7 @@ export class DissectorService implements Service {
   private readonly topics: TopicNames;
   private consumer?: Consumer;
   private readonly producers = new Map<number, Promise<Producer>>();
-  private enrichedPartitionCount = 0;
-  private readonly routers = new Map<string, RecordRouter>();
+  private readonly router: EnrichedRouter;
   private running = false;
 
   constructor(
@@ -71,6 +71,7 @@ export class DissectorService implements Service {
     private readonly logger: Logger,
   ) {
     this.topics = topicNames(config.topicPrefix);
+    this.router = new EnrichedRouter(this.codec, 1);
   }
 
   static defaultInstanceId(): string {
@@ -122,7 +123,7 @@ export class DissectorService implements Service {
         await admin.createTopics({ topics: wanted.map((t) => ({ ...t, replicationFactor: this.config.replicationFactor })), waitForLeaders: true });
       }
       const [enrichedMeta] = (await admin.fetchTopicMetadata({ topics: [this.topics.enriched] })).topics;
-      this.enrichedPartitionCount = enrichedMeta.partitions.length;
+      this.router.partitionCount = enrichedMeta.partitions.length;
     } finally {
       await admin.disconnect();
     }
@@ -155,43 +156,6 @@ export class DissectorService implements Service {
     }
   }
 
-  private router(agentId: string, iface: string): RecordRouter {
-    const key = `${agentId}\u0000${iface}`;
-    let r = this.routers.get(key);
-    if (!r) {
-      r = new RecordRouter(agentId, iface);
-      this.routers.set(key, r);
-    }
-    return r;
-  }
-
-  /**
-   * Enriched batches split by target partition, in record order. A batch
-   * whose records all go to one partition (the usual case: the agent routed
-   * them with the same router) is written whole, copying the packet records
-   * from the input message instead of re-encoding them.
-   */
-  private route(enriched: EnrichedBatch, from: PacketBatch): Outgoing['messages'] {
-    const { records, ...header } = enriched;
-    const router = this.router(enriched.agent_id, enriched.interface);
-    const n = this.enrichedPartitionCount;
-    const key = `${enriched.agent_id}/${enriched.interface}`;
-    const first = records.length ? router.partitionOf(records[0].packet, n) : 0;
-    let split = false;
-    for (let i = 1; i < records.length && !split; i++) split = router.partitionOf(records[i].packet, n) !== first;
-    if (!split) return [{ partition: first, key, value: this.codec.encodeEnrichedBatch(enriched, from) }];
-    const parts = new Map<number, EnrichedRecord[]>();
-    for (const r of records) {
-      const p = router.partitionOf(r.packet, n);
-      let list = parts.get(p);
-      if (!list) parts.set(p, (list = []));
-      list.push(r);
-    }
-    return [...parts].map(([partition, recs]) => ({
-      partition, key, value: this.codec.encodeEnrichedBatch({ ...header, records: recs }),
-    }));
-  }
-
   private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const started = performance.now();
@@ -219,7 +183,7 @@ export class DissectorService implements Service {
       records += decoded.records.length;
       const out = this.transform(decoded);
       recordsOut += out.records.length;
-      enriched.messages.push(...this.route(out, decoded));
+      enriched.messages.push(...this.router.route(out, decoded));
     }
     const last = batch.messages[batch.messages.length - 1].offset;
     const producer = await this.producerFor(batch.partition);
