@@ -237,7 +237,9 @@ export class AgentService implements Service {
   private async shutdown(): Promise<void> {
     this.live?.stop();
     this.replay?.stop();
-    if (this.replayRun) await this.replayRun.catch(() => undefined);
+    // The replay stops between two frames; a read blocked on a pipe that never ends cannot be
+    // interrupted, so do not wait for it longer than a moment (it delivers nothing more).
+    if (this.replayRun) await Promise.race([this.replayRun.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
     for (const p of this.pipelines) p.batcher.flush();

@@ -117,6 +117,7 @@ export class FileReplay {
       const ifaces = reader.interfaces();
       do {
         for (let f = reader.next(); f !== null; f = reader.next()) {
+          if (this.stopRequested) return;
           if (pace > 0) {
             if (baseSec < 0) {
               baseSec = f.tsSec;
