@@ -850,9 +850,15 @@ export class Publisher {
       await this.spool.prepend(leftovers.map((u) => u.entry));
     }
     if (this.held.length) {
-      // Accepted batches are not dropped at an orderly stop: past the bound if need be.
-      this.logger.warn({ batches: this.held.length, spoolBytes: this.spool.bytes }, 'spool full at stop: writing the last batches beyond --spool-max-bytes');
-      for (const e of this.held.splice(0)) this.spool.append(e, 0, true);
+      // A replay's batches waiting for room: what still fits goes in, the rest is counted (the file can be replayed again).
+      const held = this.held.splice(0);
+      let n = 0;
+      while (n < held.length && this.spool.append(held[n])) n++;
+      if (n < held.length) {
+        this.spoolFull(held.slice(n));
+        this.logger.error({ batches: held.length - n, spoolBytes: this.spool.bytes, maxBytes: this.o.spool.maxBytes },
+          'spool full at stop: the replay\'s last batches are dropped (counted in records_dropped_total{reason="spool_full"})');
+      }
     }
     await this.spool.close();
     this.updateGauges();
