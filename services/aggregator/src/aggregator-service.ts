@@ -288,7 +288,7 @@ export class AggregatorService implements Service {
     }
     let batch: AggBatch;
     try {
-      batch = this.decoder.decode(m.value);
+      batch = this.decoder.decodeReused(m.value);
     } catch (err) {
       pa.skip(off);
       const reason = err instanceof AvroSchemaError ? 'unknown_schema' : 'malformed_avro';
@@ -458,8 +458,13 @@ export class AggregatorService implements Service {
       work.push({ slot: s, epoch, intent, state, commitOffset });
     }
     let openKeys = 0;
-    for (const s of live) openKeys += s.pa.keyCount;
+    let newestWm = -1;
+    for (const s of live) {
+      openKeys += s.pa.keyCount;
+      for (const cp of s.pa.capturePoints.values()) if (cp.watermark.hasWm && cp.watermark.wmSec > newestWm) newestWm = cp.watermark.wmSec;
+    }
     this.metrics.openKeys.set(openKeys);
+    if (newestWm >= 0) this.metrics.watermarkDelay.set(Math.max(0, now / 1000 - newestWm));
     this.metrics.sync(this.counters);
     return { work, replayed };
   }

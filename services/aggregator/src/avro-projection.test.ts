@@ -30,6 +30,17 @@ describe('compiled projection reader', () => {
     }
     // the sample's DNS record survives pruning to is_response
     expect(decoder.decode(messages[0]).records[0].packet.dns).toEqual({ is_response: true });
+    // pooled decoding gives the same values, reusing its objects from one message to the next
+    const pooled = new EnrichedDecoder();
+    let previous: unknown;
+    for (const m of [...messages, ...messages.slice().reverse()]) {
+      const got = pooled.decodeReused(m);
+      expect(got).toEqual(resolve(m));
+      if (previous) expect(got).toBe(previous);
+      previous = got;
+    }
+    const a = pooled.decodeReused(messages[1]).records[0];
+    expect(pooled.decodeReused(messages[2]).records[0]).toBe(a);
   });
 
   it('rejects truncated, padded and garbage bodies instead of guessing', () => {
@@ -40,6 +51,8 @@ describe('compiled projection reader', () => {
     const garbage = Buffer.concat([m.subarray(0, 10), Buffer.alloc(64, 0xff)]);
     expect(() => decoder.decode(garbage)).toThrow(ProjectionError);
     expect(() => decoder.decode(Buffer.from('hello'))).toThrow(/not an Avro single-object message/);
+    expect(() => decoder.decodeReused(m.subarray(0, m.length - 7))).toThrow(ProjectionError);
+    expect(decoder.decodeReused(m)).toEqual(decoder.decode(m));
   });
 
   it('handles every Avro type: enums, fixed, maps, unions, nested records, floats, skipped and kept', () => {
@@ -65,9 +78,11 @@ describe('compiled projection reader', () => {
       { skipMe: {}, e: 'RED', f: Buffer.alloc(4), m: {}, u: 2.25, again: { a: 0, b: true, c: 'y' }, big: 1, neg: -1, skipFixed: Buffer.alloc(4), skipInner: null },
     ];
     const read = compileProjection<Record<string, unknown>>(schema, { Outer: ['e', 'f', 'm', 'u', 'again', 'big', 'neg'] });
+    const reused = compileProjection<Record<string, unknown>>(schema, { Outer: ['e', 'f', 'm', 'u', 'again', 'big', 'neg'] }, { reuse: true });
     for (const v of values) {
       const { skipMe: _s, skipFixed: _f, skipInner: _i, ...kept } = v;
       expect(read(type.toBuffer(v))).toEqual(kept);
+      expect(reused(type.toBuffer(v))).toEqual(kept);
     }
     expect(() => compileProjection(schema, { Outer: ['nope'] })).toThrow(/no field\(s\) nope/);
   });

@@ -34,6 +34,13 @@ interface Gen {
   consts: unknown[];
   keep: ProjectionKeep;
   counter: number;
+  /**
+   * Take record objects, arrays and 4/16-byte buffers from pools that are
+   * rewound at the start of every read, instead of allocating them.
+   */
+  reuse: boolean;
+  /** Names of the pool counters (reset at the start of a read). */
+  pools: string[];
 }
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -68,7 +75,7 @@ function resolveName(g: Gen, name: string, ns: string | undefined): AvroSchema {
 /** An expression that reads a value of schema `s`. */
 function readExpr(g: Gen, s: Schema, ns: string | undefined): string {
   if (typeof s === 'string') {
-    if (PRIMITIVES.has(s)) return primitiveRead(s);
+    if (PRIMITIVES.has(s)) return primitiveRead(s, g);
     return `${ensureNamed(g, resolveName(g, s, ns), ns, 'read')}()`;
   }
   if (Array.isArray(s)) {
@@ -82,7 +89,12 @@ function readExpr(g: Gen, s: Schema, ns: string | undefined): string {
       return `${ensureNamed(g, s, ns, 'read')}()`;
     case 'array': {
       const fn = `a${g.counter++}`;
-      g.code.push(`function ${fn}() { const out = []; let n = long(); while (n !== 0) { if (n < 0) { n = -n; long(); } ` +
+      let init = 'const out = [];';
+      if (g.reuse) {
+        const p = newPool(g);
+        init = `let out = ${p.store}[${p.counter}]; if (out === undefined) { out = []; ${p.store}[${p.counter}] = out; } ${p.counter}++; out.length = 0;`;
+      }
+      g.code.push(`function ${fn}() { ${init} let n = long(); while (n !== 0) { if (n < 0) { n = -n; long(); } ` +
         `for (let i = 0; i < n; i++) { if (pos > end) bad('array'); out.push(${readExpr(g, s.items as Schema, ns)}); } n = long(); } return out; }`);
       return `${fn}()`;
     }
@@ -94,7 +106,7 @@ function readExpr(g: Gen, s: Schema, ns: string | undefined): string {
     }
     default:
       if (s.type === 'long' && s.logicalType === 'timestamp-nanos') return 'bigLong()';
-      if (typeof s.type === 'string' && PRIMITIVES.has(s.type)) return primitiveRead(s.type);
+      if (typeof s.type === 'string' && PRIMITIVES.has(s.type)) return primitiveRead(s.type, g);
       return readExpr(g, s.type as Schema, ns);
   }
 }
@@ -126,7 +138,18 @@ function skipStmt(g: Gen, s: Schema, ns: string | undefined): string {
   }
 }
 
-function primitiveRead(t: string): string {
+function newPool(g: Gen): { store: string; counter: string } {
+  const counter = `p${g.counter++}`;
+  g.pools.push(counter);
+  return { store: constRef(g, []), counter };
+}
+
+function primitiveRead(t: string, g?: Gen): string {
+  if (t === 'bytes' && g?.reuse) {
+    const p4 = newPool(g);
+    const p16 = newPool(g);
+    return `bytesPooled(${p4.store}, ${p4.counter}++, ${p16.store}, ${p16.counter}++)`;
+  }
   switch (t) {
     case 'null': return 'null';
     case 'boolean': return '(buf[pos++] === 1)';
@@ -196,7 +219,15 @@ function ensureNamed(g: Gen, s: AvroSchema, ns: string | undefined, mode: 'read'
     const missing = keep.filter((k) => !fields.some((f) => f.name === k));
     if (missing.length) throw new ProjectionError(`record ${full} has no field(s) ${missing.join(', ')}`);
   }
-  g.code.push(`function ${fn}() { ${lines.join(' ')} return { ${props.join(', ')} }; }`);
+  if (g.reuse) {
+    // objects of one shape, created on first use and rewritten by later reads
+    const p = newPool(g);
+    const sets = props.map((prop) => `o[${prop.slice(0, prop.indexOf(':'))}] = ${prop.slice(prop.indexOf(':') + 2)};`).join(' ');
+    g.code.push(`function ${fn}() { ${lines.join(' ')} let o = ${p.store}[${p.counter}]; ` +
+      `if (o === undefined) { o = { ${props.join(', ')} }; ${p.store}[${p.counter}] = o; } else { ${sets} } ${p.counter}++; return o; }`);
+  } else {
+    g.code.push(`function ${fn}() { ${lines.join(' ')} return { ${props.join(', ')} }; }`);
+  }
   return fn;
 }
 
@@ -221,6 +252,7 @@ function registerNamed(g: Gen, s: Schema, ns: string | undefined): void {
 
 const RUNTIME = `
   let buf, pos, end;
+  const EMPTY = Buffer.alloc(0);
   function bad(what) { throw new ProjectionError('malformed Avro body: bad ' + what + ' at byte ' + pos); }
   function long() {
     let b = buf[pos++];
@@ -265,6 +297,20 @@ const RUNTIME = `
     return s;
   }
   function bytes() { const n = len(); const b = buf.subarray(pos, pos + n); pos += n; return b; }
+  // addresses into pooled 4- and 16-byte buffers; other lengths as views
+  function bytesPooled(pool4, i4, pool16, i16) {
+    const n = len();
+    if (n === 4) {
+      let b = pool4[i4]; if (b === undefined) { b = Buffer.alloc(4); pool4[i4] = b; }
+      b[0] = buf[pos]; b[1] = buf[pos + 1]; b[2] = buf[pos + 2]; b[3] = buf[pos + 3]; pos += 4; return b;
+    }
+    if (n === 16) {
+      let b = pool16[i16]; if (b === undefined) { b = Buffer.alloc(16); pool16[i16] = b; }
+      buf.copy(b, 0, pos, pos + 16); pos += 16; return b;
+    }
+    if (n === 0) return EMPTY;
+    const b = buf.subarray(pos, pos + n); pos += n; return b;
+  }
   function fixed(n) { if (pos + n > end) bad('fixed'); const b = buf.subarray(pos, pos + n); pos += n; return b; }
   function skipBytes() { const n = len(); pos += n; }
   function jump(n) { if (n < 0 || pos + n > end) bad('block size'); pos += n; }
@@ -274,13 +320,26 @@ const RUNTIME = `
 
 export type ProjectionReader<T> = (body: Buffer) => T;
 
+export interface ProjectionOptions {
+  /**
+   * Reuse objects instead of allocating them: records, arrays and 4/16-byte
+   * byte values (addresses) come from pools rewound by every read, so what a
+   * read returns is valid only until the next read. A read still decodes the
+   * whole body before returning, so a malformed message yields nothing.
+   */
+  reuse?: boolean;
+}
+
 /** Compile a reader of `schema` (self-contained, as published) that keeps only `keep`'s fields. */
-export function compileProjection<T>(schema: AvroSchema, keep: ProjectionKeep): ProjectionReader<T> {
-  const g: Gen = { named: new Map(), readFns: new Map(), skipFns: new Map(), code: [], consts: [], keep, counter: 0 };
+export function compileProjection<T>(schema: AvroSchema, keep: ProjectionKeep, options: ProjectionOptions = {}): ProjectionReader<T> {
+  const g: Gen = { named: new Map(), readFns: new Map(), skipFns: new Map(), code: [], consts: [], keep, counter: 0, reuse: options.reuse ?? false, pools: [] };
   registerNamed(g, schema, undefined);
   const root = ensureNamed(g, schema, undefined, 'read');
-  const source = `${RUNTIME}\n${g.code.join('\n')}\n` +
-    `return function read(b) { buf = b; pos = 0; end = b.length; const v = ${root}(); if (pos !== end) bad('length of the body (' + end + ' bytes)'); buf = undefined; return v; };`;
+  const counters = g.pools.length ? `let ${g.pools.map((p) => `${p} = 0`).join(', ')};` : '';
+  const rewind = g.pools.map((p) => `${p} = 0;`).join(' ');
+  const source = `${RUNTIME}\n${counters}\n${g.code.join('\n')}\n` +
+    `return function read(b) { buf = b; pos = 0; end = b.length; ${rewind} const v = ${root}(); ` +
+    `if (pos !== end) bad('length of the body (' + end + ' bytes)'); buf = undefined; return v; };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('C', 'ProjectionError', source)(g.consts, ProjectionError) as ProjectionReader<T>;
 }

@@ -95,6 +95,7 @@ export class EnrichedDecoder {
   private readonly codec: AvroCodec;
   private readonly header: Buffer;
   private readonly compiled: ProjectionReader<AggBatch>;
+  private readonly pooled: ProjectionReader<AggBatch>;
 
   constructor() {
     const published = buildPublishedSchemas().published.get(SCHEMA_NAMES.enrichedBatch)!;
@@ -105,6 +106,18 @@ export class EnrichedDecoder {
     SINGLE_OBJECT_MARKER.copy(this.header, 0);
     this.header.writeBigUInt64LE(BigInt(`0x${full.fingerprint(SCHEMA_NAMES.enrichedBatch)}`), 2);
     this.compiled = compileProjection<AggBatch>(published, KEEP);
+    this.pooled = compileProjection<AggBatch>(published, KEEP, { reuse: true });
+  }
+
+  /**
+   * Decode one message value into objects reused by the next call of this
+   * method (records, packets, arrays, addresses): no allocation per record
+   * once warm. The whole message is decoded before it returns, so a malformed
+   * one yields nothing. Throws as decode() does.
+   */
+  decodeReused(value: Buffer): AggBatch {
+    if (value.length >= 10 && value.compare(this.header, 0, 10, 0, 10) === 0) return this.pooled(value.subarray(10));
+    return this.codec.decode<AggBatch>(value, SCHEMA_NAMES.enrichedBatch).value;
   }
 
   /** Decode one message value; throws AvroSchemaError / AvroDecodeError / ProjectionError. */

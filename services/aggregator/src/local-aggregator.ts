@@ -46,6 +46,8 @@ export class LocalAggregator {
   private readonly sink: ClickHouseSink;
   private readonly runId: string;
   private offsets = new Map<number, number>();
+  /** The write of the previous flush (writes happen one after another). */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly sql: SqlClient, private readonly o: LocalAggregatorOptions) {
     this.sink = new ClickHouseSink(sql, {
@@ -76,10 +78,12 @@ export class LocalAggregator {
   }
 
   /**
-   * Seal every partition and write what closed. `final` closes every open
-   * window and bucket (end of input).
+   * Seal every partition now (synchronously) and write what closed. The
+   * write runs after the previous flush's write has finished; the caller may
+   * ingest the next batches while it is in flight (await it before the end).
+   * `final` closes every open window and bucket (end of input).
    */
-  async flush(o: { final?: boolean; nowMs?: number; idleTimeoutMs?: number } = {}): Promise<FlushResult> {
+  flush(o: { final?: boolean; nowMs?: number; idleTimeoutMs?: number } = {}): Promise<FlushResult> {
     const epochs: SealedEpoch[] = [];
     const cap = this.o.maxOpenKeys ?? 1_000_000;
     let total = 0;
@@ -88,13 +92,14 @@ export class LocalAggregator {
       const maxKeys = total > cap ? Math.max(1, Math.floor((cap * pa.keyCount) / total)) : cap;
       epochs.push(pa.seal({ nowMs: o.nowMs ?? Date.now(), idleTimeoutMs: o.idleTimeoutMs ?? 0, maxKeys, closeAll: o.final }));
     }
-    await this.sink.write(epochs.map((e) => ({ tokenPrefix: `${this.runId}/${e.partition}/${e.epoch}`, rows: e })));
-    return {
+    const write = this.writing.then(() => this.sink.write(epochs.map((e) => ({ tokenPrefix: `${this.runId}/${e.partition}/${e.epoch}`, rows: e }))));
+    this.writing = write.catch(() => undefined);
+    return write.then(() => ({
       epochs,
       flows: epochs.reduce((n, e) => n + e.flows.length, 0),
       outliers: epochs.reduce((n, e) => n + e.outliers.length, 0),
       netflow: epochs.reduce((n, e) => n + e.netflow.length, 0),
-    };
+    }));
   }
 
   get keyCount(): number {
