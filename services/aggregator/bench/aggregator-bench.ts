@@ -18,8 +18,10 @@
  * TCP sessions), routed into partitions as the dissector routes, cached under
  * .bench/. Generation runs in a separate process so the measured process's
  * RSS is the aggregator's. Options: --records N (default 1000000),
- * --partitions N (8), --batch N (records per message, 1000), --seed N,
- * --no-kafka, --no-reference.
+ * --mix sessions|telemetry (many short TCP sessions among the telemetry, or
+ * 300 dense periodic telemetry streams), --partitions N (8), --batch N
+ * (records per message, 1000), --seed N,
+ * --no-kafka, --no-reference, --no-compression (plain INSERT bodies instead of gzip).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -32,7 +34,7 @@ import { startClickHouse, startKafka } from '@streamlens/local-infra';
 import {
   aggregatorOptions, AggregatorService, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent, DEFAULT_LOCAL_NETWORKS,
 } from '@streamlens/aggregator';
-import { aggregationParams, flightTestScenario, routeIntoBatches } from '@streamlens/aggregator/testing';
+import { aggregationParams, flightTestScenario, routeIntoBatches, telemetryScenario } from '@streamlens/aggregator/testing';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,6 +46,8 @@ const RECORDS = Number(arg('records', '1000000'));
 const PARTITIONS = Number(arg('partitions', '8'));
 const BATCH = Number(arg('batch', '1000'));
 const SEED = Number(arg('seed', '11'));
+/** sessions: the flight-test mix dominated by short TCP sessions (many keys); telemetry: 300 dense periodic streams. */
+const MIX = arg('mix', 'sessions');
 const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
 const START = 1_732_000_000_000_000_000n;
 
@@ -56,7 +60,7 @@ interface Workload {
 // ---- input ------------------------------------------------------------------
 
 function cachePath(): string {
-  return join(BENCH_DIR, `aggregator-${RECORDS}-${PARTITIONS}-${BATCH}-${SEED}.bin`);
+  return join(BENCH_DIR, `aggregator-${MIX}-${RECORDS}-${PARTITIONS}-${BATCH}-${SEED}.bin`);
 }
 
 /** Generate the workload into the cache file (run in a child process). */
@@ -64,7 +68,9 @@ function generate(path: string): void {
   // TCP sessions average ~25 packets; the periodic telemetry adds ~250 records/s of capture
   const seconds = Math.max(10, Math.round(RECORDS / 20_000));
   const flows = Math.max(0, Math.round((RECORDS - seconds * 250) / 25));
-  const recs = flightTestScenario({ startNs: START, durationNs: BigInt(seconds) * 1_000_000_000n, backgroundFlows: flows, seed: SEED }).slice(0, RECORDS);
+  const recs = MIX === 'telemetry'
+    ? telemetryScenario({ startNs: START, durationNs: BigInt(seconds) * 1_000_000_000n, records: RECORDS, streams: 300, seed: SEED })
+    : flightTestScenario({ startNs: START, durationNs: BigInt(seconds) * 1_000_000_000n, backgroundFlows: flows, seed: SEED }).slice(0, RECORDS);
   const routed = routeIntoBatches(recs, { agentId: 'bench-1', iface: 'eth0', partitions: PARTITIONS, batchRecords: BATCH });
   const codec = AvroCodec.forStreamLens();
   const parts: Buffer[] = [];
@@ -79,7 +85,7 @@ function generate(path: string): void {
   mkdirSync(BENCH_DIR, { recursive: true });
   writeFileSync(`${path}.tmp`, Buffer.concat(parts));
   renameSync(`${path}.tmp`, path);
-  console.log(`generated ${recs.length} records in ${routed.length} messages (${seconds} s of capture, ${flows} TCP sessions) -> ${path}`);
+  console.log(`generated ${recs.length} records (${MIX} mix) in ${routed.length} messages (${seconds} s of capture) -> ${path}`);
 }
 
 function load(path: string): Workload {
@@ -118,6 +124,30 @@ async function count(sql: ServerSqlClient, query: string): Promise<number> {
 
 // ---- stages -------------------------------------------------------------------
 
+/** Decode + aggregate + seal (rows built, not sent), CPU time per pass: the instance's own work, least load-sensitive. */
+function aggregateOnly(w: Workload, passes: number): number[] {
+  const decoder = new EnrichedDecoder();
+  const out: number[] = [];
+  for (let pass = 0; pass < passes; pass++) {
+    const agg = new LocalAggregator(null as never, { database: 'unused', params: aggregationParams(), localNetworks: new LocalNetworksByAgent(DEFAULT_LOCAL_NETWORKS) });
+    const cpu0 = process.cpuUsage();
+    let since = 0;
+    for (const m of w.messages) {
+      const batch = decoder.decodeReused(m.value);
+      agg.ingest(m.partition, batch, 0, 0);
+      since += batch.records.length;
+      if (since >= 100_000) {
+        agg.seal({ nowMs: 0 });
+        since = 0;
+      }
+    }
+    agg.seal({ nowMs: 0, final: true });
+    out.push(cpuSeconds(cpu0));
+    sampleRss();
+  }
+  return out;
+}
+
 async function coreRun(w: Workload, sql: ServerSqlClient, database: string): Promise<{ seconds: number; cpu: number; rss: number; rows: number }> {
   await migrate(sql, database);
   const agg = new LocalAggregator(sql, { database, params: aggregationParams(), localNetworks: new LocalNetworksByAgent(DEFAULT_LOCAL_NETWORKS), concurrency: 4 });
@@ -132,8 +162,8 @@ async function coreRun(w: Workload, sql: ServerSqlClient, database: string): Pro
     const batch = decoder.decodeReused(m.value);
     agg.ingest(m.partition, batch, 0, 0);
     sinceSeal += batch.records.length;
-    if (sinceSeal >= 100_000) {
-      // an epoch, as the service seals them; its rows are written while the next one is aggregated
+    if (sinceSeal >= 250_000) {
+      // an epoch, as the service seals them (--epoch-max-records); its rows are written while the next one is aggregated
       await inFlight;
       inFlight = agg.flush({ nowMs: 0 }).then((f) => { rows += f.flows + f.outliers + f.netflow; });
       sinceSeal = 0;
@@ -147,7 +177,8 @@ async function coreRun(w: Workload, sql: ServerSqlClient, database: string): Pro
   return { seconds: (performance.now() - started) / 1000, cpu: cpuSeconds(cpu0), rss: peakRss, rows };
 }
 
-async function serviceRun(w: Workload, sql: ServerSqlClient, clickhouseUrl: string, brokers: string[], database: string): Promise<{ seconds: number; cpu: number; rss: number; rows: number }> {
+async function serviceRun(w: Workload, sql: ServerSqlClient, clickhouseUrl: string, brokers: string[], database: string):
+  Promise<{ seconds: number; steadySeconds: number; cpu: number; steadyCpu: number; rss: number; rows: number }> {
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const topic = `bench${Date.now()}`;
   const admin = kafka.admin();
@@ -175,17 +206,31 @@ async function serviceRun(w: Workload, sql: ServerSqlClient, clickhouseUrl: stri
   const cpu0 = process.cpuUsage();
   await svc.start();
   const timer = setInterval(sampleRss, 100);
-  // done: every record consumed and every packet in flows (the last windows close on the 1 s idle timeout)
+  // steady state: from the first message consumed (after the group join) to the last
+  let firstAt = 0;
+  let firstCpu = process.cpuUsage();
+  let consumedAt = 0;
+  let consumedCpu = 0;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (svc.metrics.recordsIn.value >= w.records && await count(sql, `SELECT sum(packets) AS n FROM ${database}.flows`) >= w.records) break;
+    await new Promise((r) => setTimeout(r, 10));
+    const m = svc.metrics.messagesIn.value;
+    if (!firstAt && m > 0) {
+      firstAt = performance.now();
+      firstCpu = process.cpuUsage();
+    }
+    if (!consumedAt && m >= w.messages.length) {
+      consumedAt = performance.now();
+      consumedCpu = cpuSeconds(firstCpu);
+    }
+    // done: every packet in flows (the last windows close on the 1 s idle timeout)
+    if (consumedAt && await count(sql, `SELECT sum(packets) AS n FROM ${database}.flows`) >= w.records) break;
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(cpu0);
   clearInterval(timer);
   await svc.stop();
   const rows = svc.metrics.rowsWritten.total();
-  return { seconds, cpu, rss: peakRss, rows };
+  return { seconds, steadySeconds: (consumedAt - firstAt) / 1000, cpu, steadyCpu: consumedCpu, rss: peakRss, rows };
 }
 
 /** One row per record, the fields the aggregator reads, inserted with the same client. */
@@ -244,16 +289,26 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error('workload generation failed');
   }
   const w = load(path);
-  console.log(`aggregator benchmark: ${fmt(w.records)} enriched records in ${fmt(w.messages.length)} messages over ${PARTITIONS} partitions (${(w.bytes / 1e6).toFixed(0)} MB), ${path}`);
+  console.log(`aggregator benchmark (${MIX} mix): ${fmt(w.records)} enriched records in ${fmt(w.messages.length)} messages over ${PARTITIONS} partitions (${(w.bytes / 1e6).toFixed(0)} MB), ${path}`);
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), load average ${loadavg()[0].toFixed(1)} at start`);
   const log = (m: string) => console.log(`  [infra] ${m}`);
-  const ch = process.env.CLICKHOUSE_URL ? null : await startClickHouse({ log });
-  const clickhouseUrl = process.env.CLICKHOUSE_URL ?? ch!.url;
-  const sql = new ServerSqlClient({ url: clickhouseUrl });
-  const kafkaInfra = flag('no-kafka') || process.env.KAFKA_BROKERS ? null : await startKafka({ log });
-  const brokers = process.env.KAFKA_BROKERS?.split(',') ?? kafkaInfra?.brokers ?? [];
+  let ch: Awaited<ReturnType<typeof startClickHouse>> | null = null;
+  let kafkaInfra: Awaited<ReturnType<typeof startKafka>> | null = null;
+  let sql: ServerSqlClient | null = null;
   const results: Record<string, number> = { records: w.records };
   try {
+    ch = process.env.CLICKHOUSE_URL ? null : await startClickHouse({ log });
+    const clickhouseUrl = process.env.CLICKHOUSE_URL ?? ch!.url;
+    // --no-compression: plain request bodies (the gzip of the JSON rows runs on the client's thread pool)
+    sql = new ServerSqlClient({ url: clickhouseUrl, requestCompression: !flag('no-compression') });
+    console.log(`  ClickHouse inserts ${flag('no-compression') ? 'uncompressed' : 'gzip-compressed (the client default)'}`);
+    kafkaInfra = flag('no-kafka') || process.env.KAFKA_BROKERS ? null : await startKafka({ log });
+    const brokers = process.env.KAFKA_BROKERS?.split(',') ?? kafkaInfra?.brokers ?? [];
+    const passes = aggregateOnly(w, 5).sort((a, b) => a - b);
+    console.log(`\n0. decode + aggregate + seal (rows built, not sent), CPU time over all records, 5 passes:`);
+    console.log(`   best ${fmt(w.records / passes[0])} records per CPU-second (${(passes[0] * 1e9 / w.records).toFixed(0)} ns/record), ` +
+      `median ${fmt(w.records / passes[2])}`);
+    Object.assign(results, { aggregateBestRecordsPerCpuS: Math.round(w.records / passes[0]), aggregateMedianRecordsPerCpuS: Math.round(w.records / passes[2]) });
     const dbCore = `bench_core_${Date.now()}`;
     const core = await coreRun(w, sql, dbCore);
     const flows = await count(sql, `SELECT count() AS n FROM ${dbCore}.flows`);
@@ -268,9 +323,14 @@ async function main(): Promise<void> {
       const dbSvc = `bench_svc_${Date.now()}`;
       const svc = await serviceRun(w, sql, clickhouseUrl, brokers, dbSvc);
       console.log(`\n2. service (Kafka topic -> AggregatorService -> ClickHouse, exactly-once bookkeeping included):`);
-      console.log(`   ${fmt(w.records / svc.seconds)} records/s wall (${svc.seconds.toFixed(2)} s from start to the last window written, incl. a 1 s idle timeout), ` +
-        `${fmt(w.records / svc.cpu)} records per CPU-second, peak RSS ${(svc.rss / 2 ** 20).toFixed(0)} MiB`);
-      Object.assign(results, { serviceRecordsPerS: Math.round(w.records / svc.seconds), serviceRecordsPerCpuS: Math.round(w.records / svc.cpu), serviceRssMiB: Math.round(svc.rss / 2 ** 20) });
+      console.log(`   consuming: ${fmt(w.records / svc.steadySeconds)} records/s wall from the first message to the last (${svc.steadySeconds.toFixed(2)} s), ` +
+        `${fmt(w.records / svc.steadyCpu)} records per CPU-second`);
+      console.log(`   end to end: ${svc.seconds.toFixed(2)} s from start (migrations, group join) to the last window written (after a 1 s idle timeout), ` +
+        `${fmt(svc.rows)} rows written, peak RSS ${(svc.rss / 2 ** 20).toFixed(0)} MiB`);
+      Object.assign(results, {
+        serviceRecordsPerS: Math.round(w.records / svc.steadySeconds), serviceRecordsPerCpuS: Math.round(w.records / svc.steadyCpu),
+        serviceEndToEndSeconds: Number(svc.seconds.toFixed(2)), serviceRssMiB: Math.round(svc.rss / 2 ** 20),
+      });
     }
 
     if (!flag('no-reference')) {
@@ -289,7 +349,7 @@ async function main(): Promise<void> {
     console.log(`\nload average ${loadavg()[0].toFixed(1)} at the end`);
     console.log(`JSON ${JSON.stringify(results)}`);
   } finally {
-    await sql.close();
+    await sql?.close();
     await kafkaInfra?.stop();
     await ch?.stop();
   }

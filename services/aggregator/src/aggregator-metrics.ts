@@ -50,7 +50,7 @@ export class AggregatorMetrics {
     this.deadLetters = r.counter('dead_letters_total', 'messages sent to the DLQ topic, by reason (unknown_schema, malformed_avro, too_late, future_timestamp, bad_timestamp)', ['reason']);
     this.rowsWritten = r.counter('rows_written_total', 'rows inserted into ClickHouse (replays included; ClickHouse drops repeated blocks), by table', ['table']);
     this.inserts = r.counter('inserts_total', 'INSERT blocks acknowledged by ClickHouse, by table', ['table']);
-    this.insertRetries = r.counter('insert_retries_total', 'ClickHouse writes retried after an error, by table', ['table']);
+    this.insertRetries = r.counter('insert_retries_total', 'ClickHouse writes retried after an error, by table (aggregator_epochs: intents and checkpoints)', ['table']);
     this.epochsSealed = r.counter('epochs_sealed_total', 'epochs sealed (intent written, offsets committed, rows inserted)');
     this.epochsReplayed = r.counter('epochs_replayed_total', 'epochs re-sealed from their recorded intent after a crash or rebalance');
     this.replayMismatches = r.counter('replay_mismatches_total', 'replayed epochs whose row counts differ from the intent (configuration changed between crash and restart)');

@@ -150,6 +150,7 @@ export class AggregatorService implements Service {
     this.epochLog = new EpochLog(deps.sql, config.database, config.groupId, this.topics.enriched, this.retry, {
       aborted,
       onRetry: (err, _attempt, delayMs) => {
+        this.metrics.insertRetries.labels('aggregator_epochs').inc();
         this.deps.logger.warn({ err: (err as Error).message, delayMs }, 'ClickHouse epoch bookkeeping failed; retrying');
         this.keepAlive();
       },

@@ -2,9 +2,10 @@
  * The aggregator without Kafka, for the embedded mode (`streamlens analyze`)
  * and for tests: decoded enriched batches go in per partition, and each
  * `flush` seals every partition and writes the rows through the same
- * ClickHouseSink (any SqlClient: a server or chDB). There is no crash
- * recovery here (an embedded run is redone from its capture file); inserts
- * still carry deduplication tokens, so retrying a failed flush is harmless.
+ * ClickHouseSink (any SqlClient: a server or chDB), one INSERT block per
+ * table for all partitions. There is no crash recovery here (an embedded run
+ * is redone from its capture file); inserts still carry deduplication
+ * tokens, so retrying a failed flush is harmless.
  */
 import { randomBytes } from 'node:crypto';
 import { migrate, type SqlClient } from '@streamlens/common';
@@ -46,6 +47,7 @@ export class LocalAggregator {
   private readonly sink: ClickHouseSink;
   private readonly runId: string;
   private offsets = new Map<number, number>();
+  private flushes = 0;
   /** The write of the previous flush (writes happen one after another). */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -84,6 +86,22 @@ export class LocalAggregator {
    * `final` closes every open window and bucket (end of input).
    */
   flush(o: { final?: boolean; nowMs?: number; idleTimeoutMs?: number } = {}): Promise<FlushResult> {
+    const epochs = this.seal(o);
+    // One block per table for all partitions (no partition moves here, so no per-partition replay to match).
+    const flushNo = ++this.flushes;
+    const rows = { flows: epochs.flatMap((e) => e.flows), outliers: epochs.flatMap((e) => e.outliers), netflow: epochs.flatMap((e) => e.netflow) };
+    const write = this.writing.then(() => this.sink.write([{ tokenPrefix: `${this.runId}/${flushNo}`, rows }]));
+    this.writing = write.catch(() => undefined);
+    return write.then(() => ({
+      epochs,
+      flows: epochs.reduce((n, e) => n + e.flows.length, 0),
+      outliers: epochs.reduce((n, e) => n + e.outliers.length, 0),
+      netflow: epochs.reduce((n, e) => n + e.netflow.length, 0),
+    }));
+  }
+
+  /** Seal every partition and return the epochs without writing them (flush() writes them). */
+  seal(o: { final?: boolean; nowMs?: number; idleTimeoutMs?: number } = {}): SealedEpoch[] {
     const epochs: SealedEpoch[] = [];
     const cap = this.o.maxOpenKeys ?? 1_000_000;
     let total = 0;
@@ -92,14 +110,7 @@ export class LocalAggregator {
       const maxKeys = total > cap ? Math.max(1, Math.floor((cap * pa.keyCount) / total)) : cap;
       epochs.push(pa.seal({ nowMs: o.nowMs ?? Date.now(), idleTimeoutMs: o.idleTimeoutMs ?? 0, maxKeys, closeAll: o.final }));
     }
-    const write = this.writing.then(() => this.sink.write(epochs.map((e) => ({ tokenPrefix: `${this.runId}/${e.partition}/${e.epoch}`, rows: e }))));
-    this.writing = write.catch(() => undefined);
-    return write.then(() => ({
-      epochs,
-      flows: epochs.reduce((n, e) => n + e.flows.length, 0),
-      outliers: epochs.reduce((n, e) => n + e.outliers.length, 0),
-      netflow: epochs.reduce((n, e) => n + e.netflow.length, 0),
-    }));
+    return epochs;
   }
 
   get keyCount(): number {

@@ -182,6 +182,36 @@ export function flightTestScenario(o: ScenarioOptions): TimedRecord[] {
   return out.filter((r) => r.tsNs < end);
 }
 
+/**
+ * A telemetry-dense capture: `streams` periodic UDP streams (IENA, Chapter 10
+ * and PTP in turn, from distinct sources) whose rates together give about
+ * `records` records over `durationNs`, with 1 % jitter. Few keys, many
+ * packets per window: what a flight-test network mostly carries.
+ */
+export function telemetryScenario(o: { startNs: bigint; durationNs: bigint; records: number; streams: number; seed?: number }): TimedRecord[] {
+  const rand = prng(o.seed ?? 1);
+  const perStream = Math.max(1, Math.floor(o.records / o.streams));
+  const periodNs = Number(o.durationNs) / perStream;
+  const kinds = [
+    { frameType: 'IENA-D', protocols: ['eth', 'ipv4', 'udp', 'iena'], wireLen: 146, port: 1024 },
+    { frameType: 'CH10-PCM-F1', protocols: ['eth', 'ipv4', 'udp', 'ch10'], wireLen: 1042, port: 2000 },
+    { frameType: 'PTP-Sync', protocols: ['eth', 'ipv4', 'udp', 'ptp'], wireLen: 86, port: 319 },
+  ];
+  const out: TimedRecord[] = [];
+  for (let s = 0; s < o.streams; s++) {
+    const k = kinds[s % kinds.length];
+    const rec = enrichedRecord({ frameType: k.frameType, protocols: k.protocols, wireLen: k.wireLen,
+      src: ip4(`192.168.${28 + (s >> 8)}.${s & 255}`), dst: ip4(`235.0.${s >> 8}.${s & 255}`), sport: k.port, dport: k.port });
+    let t = Number(rand() * periodNs);
+    for (let i = 0; i < perStream; i++) {
+      out.push({ tsNs: o.startNs + BigInt(Math.round(t)), record: rec });
+      t += periodNs * (0.99 + rand() * 0.02);
+    }
+  }
+  out.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0));
+  return out;
+}
+
 export interface BatchingOptions {
   agentId: string;
   iface: string;
