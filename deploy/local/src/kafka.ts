@@ -193,7 +193,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<LocalKaf
   const classpath = join(libs, '*');
   const logFile = join(dir, 'logs', 'java.out');
   // Format once: a fresh cluster id (16 random bytes, base64url).
-  const clusterId = randomBytes(16).toString('base64url');
+  // A leading '-' would be read as an option by the storage tool: draw again.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   if (!reuse) try {
     await run('java', ['-cp', classpath, ...jvmLog, `-Dkafka.logs.dir=${join(dir, 'logs')}`,
       'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], { maxBuffer: 16 << 20 });

@@ -22,6 +22,7 @@ export const agentOptions = {
     validate: (v) => (PACE.test(v) && v !== '0x' && Number(v.slice(0, -1)) !== 0 ? undefined : `expected max or a speed like 1x, 10x or 0.5x, got "${v}"`),
   }),
   progress: opt.enum({ doc: 'replay progress line on stderr: auto shows it when stderr is a terminal', choices: ['auto', 'never'] as const, default: 'auto' }),
+  interfaceName: opt.string({ doc: 'replay: the capture interface name of every frame (default: the pcapng interface name, else the file name); one name makes the rotated files of one capture one capture point', placeholder: 'NAME' }),
   agentId: opt.string({ doc: 'identity of this agent in every batch and in the message keys (default: the host name)' }),
   payloadCap: opt.int({ doc: 'L4 payload bytes kept per record (default: the decoder\'s, large enough for TMATS and IENA/Chapter 10 headers)', min: 0, max: 65535 }),
   sampleRate: opt.int({ doc: 'keep 1 frame in N, chosen at random (recorded in each batch as sample_rate so aggregates scale back)', default: 1, min: 1, max: 1_000_000 }),

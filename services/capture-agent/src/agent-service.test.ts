@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AvroCodec, createLogger, loadConfig, SCHEMA_NAMES, topicNames, type PacketBatch, type PacketRecord } from '@streamlens/common';
 import { startKafka } from '@streamlens/local-infra';
@@ -63,9 +63,11 @@ describe('AgentService (real Kafka)', () => {
     expect(outcome.completed).toBe(true);
     const messages = await readTopic(testBrokers(), topicNames(prefix).packets);
     const batches = messages.map(decodeBatch);
-    expect(new Set(messages.map((m) => m.key))).toEqual(new Set(['edge-7/0']));
+    // A pcap file names no interface: the capture point takes the file's name.
+    const iface = basename(file);
+    expect(new Set(messages.map((m) => m.key))).toEqual(new Set([`edge-7/${iface}`]));
     expect(new Set(messages.map((m) => m.partition)).size).toBe(4);
-    for (const b of batches) expect(b).toMatchObject({ agent_id: 'edge-7', interface: '0', link_type: 1, agent_run: agent.agentRun });
+    for (const b of batches) expect(b).toMatchObject({ agent_id: 'edge-7', interface: iface, link_type: 1, agent_run: agent.agentRun });
     expect(new Set(batches.map((b) => b.batch_seq)).size).toBe(batches.length);
     expectExactlyOnce(await expectedFrames(file), batches);
     const m = agent.metrics;
@@ -103,7 +105,7 @@ describe('AgentService (real Kafka)', () => {
       await new Promise((r) => setTimeout(r, 100));
       text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     }
-    expect(text).toContain('streamlens_agent_packets_captured_total{interface="0"} 20000');
+    expect(text).toContain(`streamlens_agent_packets_captured_total{interface="${basename(file)}"} 20000`);
     expect(text).toMatch(/^streamlens_agent_records_published_total 20000$/m);
     expect(text).toMatch(/^streamlens_agent_publish_latency_seconds_count \d+$/m);
     for (const d of agent.metrics.registry.describe()) expect(text).toContain(`# TYPE ${d.name} ${d.type}`);

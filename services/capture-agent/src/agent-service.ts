@@ -22,6 +22,7 @@ import { Publisher } from './publisher.js';
 import type { CaptureInterfaceInfo, RawFrame } from './sources/capture-file.js';
 import { LiveCapture } from './sources/live-capture.js';
 import { FileReplay, type ReplayResult } from './sources/replay.js';
+import { replayInterfaceName } from './sources/interface-name.js';
 
 export interface AgentServiceDeps {
   logger?: Logger;
@@ -159,7 +160,7 @@ export class AgentService implements Service {
     const onFrame = (f: RawFrame, iface: CaptureInterfaceInfo, file: number) => {
       if (file !== lastFile || f.interfaceIndex !== lastIface) {
         const list = (byFile[file] ??= []);
-        last = list[f.interfaceIndex] ??= this.pipeline(iface?.name || String(f.interfaceIndex), f.linkType);
+        last = list[f.interfaceIndex] ??= this.pipeline(replayInterfaceName(c.read![file], iface, c.interfaceName), f.linkType);
         lastFile = file;
         lastIface = f.interfaceIndex;
       }

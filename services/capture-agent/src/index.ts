@@ -9,4 +9,7 @@ export { agentOptions, checkAgentConfig, defaultSpoolDir, paceFactor, type Agent
 export { AgentMetrics } from './agent-metrics.js';
 export { CAP_INSTALL_HINT, PERMISSION_HINT } from './sources/live-capture.js';
 export { Batcher, type SealedBatch } from './batcher.js';
-export { FramePipeline } from './frame-pipeline.js';
+export { FramePipeline, type CoarseClock, type PipelineOptions } from './frame-pipeline.js';
+export { FileReplay, type ReplayOptions, type ReplayResult } from './sources/replay.js';
+export { LiveCapture, type FrameHandler } from './sources/live-capture.js';
+export { replayInterfaceName } from './sources/interface-name.js';

@@ -8,7 +8,12 @@ function pending(name: string, summary: string, issue: string): CommandEntry {
 
 /** Every subcommand, in the order `streamlens --help` lists them. */
 export const COMMANDS: CommandEntry[] = [
-  pending('analyze', 'Run the whole pipeline embedded on a pcap/pcapng file and store the results locally (chDB)', 'embedded mode, issue 6'),
+  {
+    name: 'analyze',
+    summary: 'Run the whole pipeline embedded on pcap/pcapng files into a local store (chDB), with a summary',
+    available: true,
+    load: () => loadOptionalCommand('@streamlens/embedded', 'analyzeCommand', 'streamlens analyze'),
+  },
   pending('run', 'Run the whole pipeline embedded on live interfaces', 'embedded mode, issue 6'),
   {
     name: 'sql',

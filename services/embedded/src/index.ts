@@ -1,1 +1,7 @@
 export * from './chdb-store.js';
+export * from './bus.js';
+export * from './embedded-pipeline.js';
+export * from './embedded-options.js';
+export * from './ingest-runs.js';
+export * from './summary.js';
+export { analyzeCommand } from './commands/analyze.js';
