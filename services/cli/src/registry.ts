@@ -14,7 +14,12 @@ export const COMMANDS: CommandEntry[] = [
     available: true,
     load: () => loadOptionalCommand('@streamlens/embedded', 'analyzeCommand', 'streamlens analyze'),
   },
-  pending('run', 'Run the whole pipeline embedded on live interfaces', 'embedded mode, issue 6'),
+  {
+    name: 'run',
+    summary: 'Run the whole pipeline embedded on live interfaces into a local store (chDB)',
+    available: true,
+    load: () => loadOptionalCommand('@streamlens/embedded', 'runCommand', 'streamlens run'),
+  },
   {
     name: 'sql',
     summary: 'Run ClickHouse SQL against the embedded store or a server (no query: interactive prompt)',

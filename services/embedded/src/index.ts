@@ -5,3 +5,4 @@ export * from './embedded-options.js';
 export * from './ingest-runs.js';
 export * from './summary.js';
 export { analyzeCommand } from './commands/analyze.js';
+export { runCommand } from './commands/run.js';
