@@ -21,6 +21,7 @@ export const aggregatorOptions = {
   clickhouseUrl: opt.string({ doc: 'ClickHouse HTTP(S) URL', default: 'http://127.0.0.1:8123', env: 'STREAMLENS_CLICKHOUSE_URL', envAliases: ['CLICKHOUSE_URL'], placeholder: 'URL' }),
   clickhouseUser: opt.string({ doc: 'ClickHouse user (default: the URL\'s, else "default")' }),
   clickhousePassword: opt.string({ doc: 'ClickHouse password', secret: true }),
+  clickhouseCompression: opt.bool({ doc: 'gzip INSERT bodies (saves bandwidth; costs client CPU: turn off on a fast link to the server)', default: true }),
   database: opt.string({ doc: 'ClickHouse database (created and migrated at start)', default: 'streamlens', env: 'STREAMLENS_DATABASE', validate: (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'use letters, digits and _ only') }),
   window: opt.duration({ doc: 'flow window length, aligned to the epoch; must divide 1 s or be whole seconds', default: 1000, validate: checkSlotMs }),
   bucket: opt.duration({ doc: 'netflow bucket length, aligned to the epoch; must divide 1 s or be whole seconds', default: 100, validate: checkSlotMs }),

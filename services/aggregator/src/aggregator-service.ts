@@ -231,7 +231,10 @@ export class AggregatorService implements Service {
     if (p.batchSize !== 0 || p.topic !== this.topics.enriched || p.firstOffset === null) return;
     const slot = this.slots.get(p.partition);
     if (!slot || slot.generation !== this.generation || slot.pa.nextOffset === null) return;
-    if (Number(p.firstOffset) <= slot.pa.nextOffset) slot.pa.advanceTo(Number(p.lastOffset) + 1);
+    if (Number(p.firstOffset) <= slot.pa.nextOffset) {
+      slot.pa.advanceTo(Number(p.lastOffset) + 1);
+      this.resealReplays(slot, slot.pa.nextOffset);
+    }
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -270,7 +273,14 @@ export class AggregatorService implements Service {
       pa.advanceTo(Number(batch.lastOffset()) + 1);
       this.resealReplays(slot, pa.nextOffset!);
       if (dlq.length) {
-        await this.producer!.send({ topic: this.topics.dlq, acks: -1, messages: dlq });
+        // The records are aggregated already: the DLQ messages must get out before the batch counts as done.
+        await withRetry(`sending ${dlq.length} messages to ${this.topics.dlq}`, this.retry,
+          () => this.producer!.send({ topic: this.topics.dlq, acks: -1, messages: dlq }), {
+            onRetry: (err, _attempt, delayMs) => {
+              this.deps.logger.warn({ err: (err as Error).message, delayMs }, 'DLQ send failed; retrying');
+              this.keepAlive();
+            },
+          });
       }
       resolveOffset(batch.lastOffset());
       this.metrics.lag.set(Math.max(0, Number(batch.highWatermark) - pa.nextOffset!), String(p));

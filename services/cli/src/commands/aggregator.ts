@@ -18,13 +18,13 @@ valid Avro, go to <topic-prefix>.dlq with the reason in headers.
 SIGINT/SIGTERM finish the epoch in flight, checkpoint, commit and exit 0.`;
 
 /** ClickHouse URL with credentials moved out of it. */
-function clickhouseClient(url: string, user?: string, password?: string, database?: string): ServerSqlClient {
+function clickhouseClient(url: string, user: string | undefined, password: string | undefined, requestCompression: boolean): ServerSqlClient {
   const u = new URL(url);
   const username = user ?? (decodeURIComponent(u.username) || undefined);
   const pass = password ?? (decodeURIComponent(u.password) || undefined);
   u.username = '';
   u.password = '';
-  return new ServerSqlClient({ url: u.toString(), username, password: pass, database });
+  return new ServerSqlClient({ url: u.toString(), username, password: pass, requestCompression });
 }
 
 const command: Command = {
@@ -47,7 +47,7 @@ const command: Command = {
     }
     const config = loaded.config;
     const logger = createLogger({ service: 'aggregator', level: config.logLevel });
-    const sql = clickhouseClient(config.clickhouseUrl, config.clickhouseUser, config.clickhousePassword);
+    const sql = clickhouseClient(config.clickhouseUrl, config.clickhouseUser, config.clickhousePassword, config.clickhouseCompression);
     let service: AggregatorService;
     try {
       service = new AggregatorService(config, { sql, kafka: createKafka(config, `streamlens-aggregator-${config.groupId}`, logger), logger });
