@@ -27,10 +27,10 @@ import {
 import type { AggregatorConfig } from './aggregator-options.js';
 import { AggregatorMetrics } from './aggregator-metrics.js';
 import { EnrichedDecoder, type AggBatch } from './enriched-decoder.js';
-import { TimeGrid } from './event-time.js';
+import { aggregationParamsOf, localNetworksOf } from './aggregation-params.js';
 import { FrameTypeIds } from './flow-key.js';
 import { IngestCounters, type AggregationParams } from './capture-point.js';
-import { LocalNetworksByAgent } from './local-networks.js';
+import type { LocalNetworksByAgent } from './local-networks.js';
 import { PartitionAggregator, type RejectReason, type SealedEpoch } from './partition-aggregator.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { EpochLog, intentOf, newIntentId, parsePointer, pointerMetadata, type Intent } from './epoch-log.js';
@@ -118,14 +118,8 @@ export class AggregatorService implements Service {
     this.metrics = deps.metrics ?? new AggregatorMetrics();
     this.now = deps.now ?? Date.now;
     this.topics = topicNames(config.topicPrefix);
-    this.localNets = new LocalNetworksByAgent(config.localNetworks, config.localNetworksByAgent ?? {});
-    this.params = {
-      window: new TimeGrid(Math.round(config.window * 1e6)),
-      bucket: new TimeGrid(Math.round(config.bucket * 1e6)),
-      latenessNs: Math.round(config.lateness * 1e6),
-      outliers: { k: config.outlierK, warmup: config.outlierWarmup },
-      flowTimeoutNs: Math.round(config.flowTimeout * 1e6),
-    };
+    this.localNets = localNetworksOf(config);
+    this.params = aggregationParamsOf(config);
     this.paramsText = JSON.stringify({
       window_ns: this.params.window.sizeNs, bucket_ns: this.params.bucket.sizeNs, lateness_ns: this.params.latenessNs,
       outlier_k: config.outlierK, outlier_warmup: config.outlierWarmup, flow_timeout_ns: this.params.flowTimeoutNs,
