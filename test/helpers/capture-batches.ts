@@ -3,6 +3,7 @@
  * and decoder, for tests that need realistic input on a topic without running
  * an agent.
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { CaptureFileError, CaptureFileReader, decodeFrame } from '@streamlens/capture-agent';
 import { emptyPacketRecord, type PacketBatch, type PacketRecord } from '@streamlens/common';
 
@@ -15,7 +16,8 @@ export interface CaptureBatchOptions {
   firstSeq?: number;
 }
 
-export const SHARED_CAPTURES = '/work/shared/captures';
+/** The public captures (test/fixtures/captures). */
+export const SHARED_CAPTURES = CAPTURES_DIR.replace(/\/$/, '');
 
 /** Decode every frame of `path` (a truncated tail is tolerated: complete frames are kept). */
 export async function readCaptureRecords(path: string): Promise<{ linkType: number; frames: { tsNs: bigint; rec: PacketRecord }[] }> {

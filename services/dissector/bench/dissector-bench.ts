@@ -17,6 +17,7 @@
  * --batch N (1000 records per message), --seed N, --no-tshark, --avsc (use
  * avsc's generic codec instead of the dissector's compiled one, to compare).
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -36,7 +37,7 @@ const SHARE = Number(arg('telemetry', '0.35'));
 const BATCH = Number(arg('batch', '1000'));
 const SEED = Number(arg('seed', '7'));
 const TSHARK = !process.argv.includes('--no-tshark');
-const CAPTURES = process.env.STREAMLENS_CAPTURES_DIR ?? '/work/shared/captures';
+const CAPTURES = process.env.STREAMLENS_CAPTURES_DIR ?? CAPTURES_DIR;
 const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
 /** PacketBatch messages prepared ahead of the clock at a time. */
 const CHUNK_BATCHES = 100;

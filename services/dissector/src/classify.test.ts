@@ -13,7 +13,7 @@ import { Dissector, type DissectorInit } from './dissect.js';
 
 async function payloads(rel: string): Promise<PacketRecord[]> {
   const path = publicCapture(rel);
-  if (!path) throw new Error(`public capture ${rel} not found (STREAMLENS_CAPTURES_DIR or /work/shared/captures)`);
+  if (!path) throw new Error(`public capture ${rel} not found (test/fixtures/captures or STREAMLENS_CAPTURES_DIR)`);
   return (await readCaptureRecords(path)).records;
 }
 

@@ -6,6 +6,7 @@
  * (The capture agent's streaming reader is the production one; this stays
  * tiny on purpose so the oracle tests do not depend on code under test.)
  */
+import { publicCapture as sharedCapture } from '@streamlens/common/testing';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,16 +29,14 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, '..', 'test-fixtures');
 
 /**
- * Path of a public capture: the copy under services/dissector/test-fixtures/
- * when the repository carries it, else $STREAMLENS_CAPTURES_DIR or
- * /work/shared/captures (files whose licence keeps them out of the repo).
- * Returns null when none exists.
+ * Path of a capture: the dissector's own fixtures (services/dissector/
+ * test-fixtures, e.g. the standard-protocol captures), else a public capture
+ * (test/fixtures/captures, $STREAMLENS_CAPTURES_DIR, the shared folder; see
+ * @streamlens/common/testing). Returns null when none exists.
  */
 export function publicCapture(relPath: string): string | null {
-  const candidates = [join(FIXTURES, relPath)];
-  if (process.env.STREAMLENS_CAPTURES_DIR) candidates.push(join(process.env.STREAMLENS_CAPTURES_DIR, relPath));
-  candidates.push(join('/work/shared/captures', relPath));
-  return candidates.find((p) => existsSync(p)) ?? null;
+  const own = join(FIXTURES, relPath);
+  return existsSync(own) ? own : sharedCapture(relPath);
 }
 
 /** Every frame of a pcap (µs/ns, either byte order) or pcapng (EPB/SPB) file. */

@@ -3,6 +3,7 @@
  * what parsed before it kept; random bytes and mutated real frames never
  * make the decoder throw; and every code in DECODE_ERROR_CODES is reachable.
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -172,8 +173,8 @@ describe('fuzz: random and mutated frames never make the decoder throw', () => {
   it('mutated and truncated real frames (crafted and public captures)', async () => {
     const frames = [...ETHERNET_FRAMES, ...OTHER_LINK_FRAMES].map((f) => ({ linkType: f.linkType, data: f.data }));
     for (const dir of ['ptp', 'iena', 'ch10udp']) {
-      for (const f of readdirSync(join('/work/shared/captures', dir)).filter((x) => /\.pcap(ng)?$/.test(x))) {
-        const { frames: d } = await decodeFile(join('/work/shared/captures', dir, f));
+      for (const f of readdirSync(join(CAPTURES_DIR, dir)).filter((x) => /\.pcap(ng)?$/.test(x))) {
+        const { frames: d } = await decodeFile(join(CAPTURES_DIR, dir, f));
         for (const x of d.slice(0, 20)) frames.push({ linkType: x.linkType, data: Buffer.from(x.data) });
       }
     }

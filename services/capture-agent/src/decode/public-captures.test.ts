@@ -1,20 +1,25 @@
 /**
  * Field-by-field against tshark on every public PTP, IENA and Chapter 10
- * capture in the shared captures directory (provenance in its README).
+ * capture in test/fixtures/captures (provenance in its README), plus the gPTP
+ * sample where its licence lets it be found (not in the repository).
  */
+import { CAPTURES_DIR, publicCapture } from '@streamlens/common/testing';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureFileError } from '../index.js';
 import { compareFileWithTshark, compareFrame } from '../../test-fixtures/tshark-oracle.js';
 
-const CAPTURES = '/work/shared/captures';
+const CAPTURES = CAPTURES_DIR;
+const GPTP = 'ptp/scapy-gptp_ptp_example.pcapng';
+const gptp = publicCapture(GPTP);
 const files = ['ptp', 'iena', 'ch10udp', 'ch10udp_derived'].flatMap((dir) =>
   readdirSync(join(CAPTURES, dir)).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(dir, f)));
+if (gptp && !files.includes(GPTP)) files.push(GPTP);
 
 describe('public captures decode as tshark decodes them', () => {
   it('finds the captures', () => {
-    expect(files.length).toBeGreaterThanOrEqual(23);
+    expect(files.length).toBeGreaterThanOrEqual(gptp ? 23 : 22);
   });
 
   it('the comparison notices a wrong field (guards the oracle itself)', async () => {
@@ -44,7 +49,7 @@ describe('public captures decode as tshark decodes them', () => {
 
   for (const file of files) {
     it(file, async () => {
-      const { mismatches, frames, error } = await compareFileWithTshark(join(CAPTURES, file));
+      const { mismatches, frames, error } = await compareFileWithTshark(publicCapture(file)!);
       expect(mismatches.slice(0, 20)).toEqual([]);
       expect(frames.length).toBeGreaterThan(0);
       expect(frames.filter((f) => f.rec.decode_error !== null).map((f) => `${f.frameNo}: ${f.rec.decode_error}`)).toEqual([]);

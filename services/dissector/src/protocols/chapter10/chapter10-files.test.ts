@@ -2,13 +2,14 @@
  * The packet parser against pychapter10 (independent oracle) on the five
  * public .c10 recordings: every packet, field by field.
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectMatchesOracle } from '../../../test-oracles/ch10-compare.js';
 import { oracleMissing, pychapter10Dump } from '../../../test-oracles/pychapter10.js';
 import { readCh10Packets } from './packet-stream.js';
 
-const DIR = '/work/shared/captures/ch10files';
+const DIR = `${CAPTURES_DIR}/ch10files`;
 const FILES = ['discrete', 'ethernet', 'event', 'pcm', 'sample'];
 
 const missing = oracleMissing();

@@ -4,6 +4,7 @@
  * datagrams, in every context, through the reassembler too. Errors come back
  * as dotted ch10.* codes.
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { describe, expect, it } from 'vitest';
 import { readPcapUdp } from '../../../test-oracles/pcap-udp.js';
 import { dissectChapter10 } from './dissect-chapter10.js';
@@ -51,7 +52,7 @@ describe('Chapter 10 robustness', () => {
     const reassembler = new Ch10Reassembler({ maxBytes: 4 << 20 });
     let calls = 0;
     for (const name of CAPTURES) {
-      const datagrams = readPcapUdp(`/work/shared/captures/${name}.pcap`);
+      const datagrams = readPcapUdp(`${CAPTURES_DIR}/${name}.pcap`);
       // Every datagram of the real captures; a spread of the derived one (the same kinds again).
       const step = name.startsWith('ch10udp_derived') ? Math.ceil(datagrams.length / 60) : 1;
       for (let i = 0; i < datagrams.length; i += step) {
@@ -91,7 +92,7 @@ describe('Chapter 10 robustness', () => {
 
   it('random corruption of real datagrams (headers fixed up so the corruption reaches the body)', () => {
     const rand = rng(7);
-    const datagrams = readPcapUdp('/work/shared/captures/ch10udp/c10-tools_test.pcap');
+    const datagrams = readPcapUdp(`${CAPTURES_DIR}/ch10udp/c10-tools_test.pcap`);
     const reassembler = new Ch10Reassembler();
     for (let i = 0; i < 20_000; i++) {
       const d = datagrams[Math.floor(rand() * datagrams.length)].payload;

@@ -1,15 +1,16 @@
 /**
- * Every Chapter 10 trap listed in /work/shared/captures/README.md, on the
+ * Every Chapter 10 trap listed in test/fixtures/captures/README.md, on the
  * real AcraNetwork captures (the c10-tools segmented/truncated capture is in
  * chapter10-udp.test.ts).
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { describe, expect, it } from 'vitest';
 import { AvroCodec, emptyPacketRecord, SCHEMA_NAMES, type EnrichedBatch } from '@streamlens/common';
 import { readPcapUdp, type UdpDatagram } from '../../../test-oracles/pcap-udp.js';
 import { dissectChapter10, type Ch10Result } from './dissect-chapter10.js';
 import { Ch10Reassembler } from './reassembly.js';
 
-const UDP = '/work/shared/captures/ch10udp';
+const UDP = `${CAPTURES_DIR}/ch10udp`;
 const alone = { flowKnownCh10: false, portPinned: false };
 const inFlow = { flowKnownCh10: true, portPinned: false };
 

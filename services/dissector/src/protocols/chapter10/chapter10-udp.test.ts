@@ -4,6 +4,7 @@
  * (Format 1 segmented at 1460 bytes, port 5006), reassembled and checked
  * against pychapter10 on the reassembled bytes and against the original .c10.
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +16,9 @@ import { dissectChapter10, type Ch10Result } from './dissect-chapter10.js';
 import { readCh10Packets } from './packet-stream.js';
 import { Ch10Reassembler } from './reassembly.js';
 
-const UDP = '/work/shared/captures/ch10udp';
-const DERIVED = '/work/shared/captures/ch10udp_derived';
-const FILES = '/work/shared/captures/ch10files';
+const UDP = `${CAPTURES_DIR}/ch10udp`;
+const DERIVED = `${CAPTURES_DIR}/ch10udp_derived`;
+const FILES = `${CAPTURES_DIR}/ch10files`;
 
 interface Dissected { d: UdpDatagram; r: Ch10Result | null; bare: Ch10Result | null }
 

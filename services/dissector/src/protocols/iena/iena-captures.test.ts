@@ -3,6 +3,7 @@
  * §4.5/§4.9), with default settings and with a key → type map; and the
  * other public captures (Chapter 10, PTP) that IENA detection must not claim.
  */
+import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -137,7 +138,7 @@ describe('acranetwork_corrupt_ienad.pcap: size counted in bytes', () => {
 });
 
 describe('captures that are not IENA', () => {
-  const root = process.env.STREAMLENS_CAPTURES_DIR ?? '/work/shared/captures';
+  const root = CAPTURES_DIR;
   const files: string[] = [];
   for (const d of ['ptp', 'ch10udp', 'ch10udp_derived']) {
     try {

@@ -1,6 +1,6 @@
 /**
  * Every frame of every public PTP capture, field by field against tshark
- * (protocols.md §6; provenance in services/dissector/test-fixtures/ptp/README.md).
+ * (protocols.md §6; provenance in test/fixtures/captures/README.md).
  */
 import { describe, expect, it } from 'vitest';
 import { framePayload, publicCapture, readCaptureFrames } from '../../../test-oracles/capture-frames.js';

@@ -1,0 +1,2 @@
+export * from './sample-records.js';
+export * from './public-captures.js';
