@@ -9,7 +9,7 @@
  * unknown one is an AvroSchemaError, a body that does not decode an
  * AvroDecodeError or ProjectionError, which the service routes to the DLQ.
  */
-import { AvroCodec, buildPublishedSchemas, SCHEMA_NAMES, SINGLE_OBJECT_MARKER, type AvroSchema } from '@streamlens/common';
+import { AvroCodec, buildPublishedSchemas, readSchemaHistory, SCHEMA_NAMES, SINGLE_OBJECT_MARKER, type AvroSchema } from '@streamlens/common';
 import { compileProjection, type ProjectionReader } from './avro-projection.js';
 
 /** The packet fields the aggregator reads (a subset of PacketRecord). */
@@ -101,6 +101,8 @@ export class EnrichedDecoder {
     const published = buildPublishedSchemas().published.get(SCHEMA_NAMES.enrichedBatch)!;
     this.codec = new AvroCodec([aggregatorReaderSchema()]);
     this.codec.addWriterSchema(published);
+    // Messages of earlier EnrichedBatch versions (an older dissector still draining) resolve too.
+    for (const old of readSchemaHistory()) if (old.name === 'EnrichedBatch') this.codec.addWriterSchemaIfNew(old);
     const full = new AvroCodec([published]);
     this.header = Buffer.alloc(10);
     SINGLE_OBJECT_MARKER.copy(this.header, 0);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AvroCodec, AvroDecodeError, AvroEncodeError, AvroSchemaError, parseSchema } from './codec.js';
 import { rabinFingerprint } from './rabin.js';
-import { buildPublishedSchemas } from './schema-files.js';
+import { buildPublishedSchemas, readSchemaHistory, TOPIC_SCHEMAS } from './schema-files.js';
 import { SCHEMA_NAMES, type EnrichedBatch, type PacketBatch } from '../records.js';
 import { sampleEnrichedBatch, samplePacketBatch } from '../testing/sample-records.js';
 
@@ -118,6 +118,24 @@ describe('AvroCodec', () => {
     const type = parseSchema({ type: 'record', name: 'T', fields: [{ name: 't', type: { type: 'long', logicalType: 'timestamp-nanos' } }] });
     for (const t of [0n, 2n ** 63n - 1n, -(2n ** 63n), 1_732_000_000_123_456_789n]) {
       expect((type.fromBuffer(type.toBuffer({ t })) as { t: bigint }).t).toBe(t);
+    }
+  });
+});
+
+describe('schema history (schemas/avro/history)', () => {
+  it('keeps the current version of every topic schema and reads every earlier one', () => {
+    const history = readSchemaHistory();
+    const current = AvroCodec.forStreamLens();
+    for (const name of Object.values(TOPIC_SCHEMAS)) {
+      const fps = history.filter((h) => `${h.namespace}.${h.name}` === name).map((h) => new AvroCodec([h]).fingerprint(name));
+      expect(fps, name).toContain(current.fingerprint(name));
+    }
+    for (const h of history) {
+      const name = `${h.namespace}.${h.name}`;
+      const writer = new AvroCodec([h]);
+      const value = writer.type(name).random();
+      // Every history version decodes through the current codec (resolved when it differs).
+      expect(current.decode(writer.encode(name, value)).schema).toBe(name);
     }
   });
 });

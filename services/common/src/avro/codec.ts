@@ -15,7 +15,7 @@
 import avro from 'avsc';
 import { compileWriter, type CompiledWriter } from './compiled-writer.js';
 import { fingerprintBytes, rabinFingerprint } from './rabin.js';
-import { type AvroSchema, buildPublishedSchemas } from './schema-files.js';
+import { type AvroSchema, buildPublishedSchemas, readSchemaHistory } from './schema-files.js';
 
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
 const HEADER_LEN = 10;
@@ -109,9 +109,26 @@ export class AvroCodec {
     for (const s of schemas) this.register(s);
   }
 
-  /** A codec for every published StreamLens schema. */
+  /**
+   * A codec for every published StreamLens schema, which also reads messages
+   * written with every earlier published version (schemas/avro/history).
+   */
   static forStreamLens(options?: AvroCodecOptions): AvroCodec {
-    return new AvroCodec(buildPublishedSchemas().published.values(), options);
+    const codec = new AvroCodec(buildPublishedSchemas().published.values(), options);
+    for (const old of readSchemaHistory()) codec.addWriterSchemaIfNew(old);
+    return codec;
+  }
+
+  /** addWriterSchema for a version that is not already registered (the current one is skipped). */
+  addWriterSchemaIfNew(schema: AvroSchema): void {
+    const type = parseSchema(schema);
+    if (this.byFingerprint.has(hex(rabinFingerprint(JSON.stringify(type.schema()))))) return;
+    try {
+      this.addWriterSchema(schema);
+    } catch (err) {
+      throw new AvroSchemaError(`an earlier version of ${type.name} (schemas/avro/history) cannot be resolved to the current one: ` +
+        `${(err as Error).message}. Schema changes must stay backward compatible (add fields with defaults).`);
+    }
   }
 
   private makeWriter(schema: AvroSchema): Writer {

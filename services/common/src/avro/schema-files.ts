@@ -14,7 +14,10 @@ export type AvroSchema = Record<string, unknown>;
 /** schemas/avro at the repository root (same depth from src/ and dist/). */
 export const AVRO_SCHEMA_DIR = fileURLToPath(new URL('../../../../schemas/avro/', import.meta.url));
 
-/** Topic schemas: the message value of each topic, by full name. */
+/**
+ * Topic schemas: the message value of each topic, by full name. `npm run
+ * schemas` keeps every published version of these in schemas/avro/history.
+ */
 export const TOPIC_SCHEMAS = {
   packets: 'io.streamlens.v1.PacketBatch',
   enriched: 'io.streamlens.v1.EnrichedBatch',
@@ -129,4 +132,23 @@ export function readPublishedSchema(name: string, dir: string = AVRO_SCHEMA_DIR)
   const s = set.published.get(name);
   if (!s) throw new Error(`no Avro schema named ${name} in ${dir}`);
   return s;
+}
+
+/** schemas/avro/history: every published version of the topic schemas, `<Name>.<fingerprint>.avsc`. */
+export const AVRO_HISTORY_DIR = join(AVRO_SCHEMA_DIR, 'history');
+
+/**
+ * Every earlier published version of the topic schemas. Messages written by
+ * an older agent or dissector still decode after an upgrade: the codec
+ * resolves them to the current schema (Avro schema resolution), and a test
+ * fails if a change makes an old version unresolvable.
+ */
+export function readSchemaHistory(dir: string = AVRO_HISTORY_DIR): AvroSchema[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.avsc')).sort();
+  } catch {
+    return [];
+  }
+  return files.map((f) => readJson(join(dir, f)));
 }
