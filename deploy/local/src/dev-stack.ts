@@ -2,20 +2,30 @@
  * `streamlens dev up|down|status`: a complete local stack on a machine
  * without Docker. `up` starts Kafka and ClickHouse as detached processes
  * (they outlive the command), creates the topics, applies the ClickHouse
- * migrations and records what it started in <dir>/stack.json; `down` stops
- * exactly those processes; `status` says what is running.
+ * migrations, then starts the dissector and the aggregator (and an agent when
+ * given --iface or --read) as detached `streamlens` processes, waits for
+ * their /healthz, and records everything in <dir>/stack.json; `down` stops
+ * exactly those processes, services first; `status` says what is running.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   formatHelp, loadConfig, migrate, opt, ServerSqlClient, topicNames, type Command,
 } from '@streamlens/common';
 import { startKafka, DEFAULT_KAFKA_VERSION } from './kafka.js';
 import { startClickHouse } from './clickhouse.js';
+import { startProcess, waitReady } from './child-process.js';
+import { freePort } from './ports.js';
 
-export interface StackProcess { name: string; pid: number; log: string }
+export interface StackProcess {
+  name: string;
+  pid: number;
+  log: string;
+  /** Ends by itself when done (an agent replaying files). */
+  oneShot?: boolean;
+}
 export interface StackState {
   dir: string;
   startedAt: string;
@@ -33,7 +43,30 @@ const options = {
   topicPrefix: opt.string({ doc: 'topic name prefix', default: 'streamlens' }),
   database: opt.string({ doc: 'ClickHouse database', default: 'streamlens', env: 'STREAMLENS_DATABASE' }),
   purge: opt.bool({ doc: 'down: also delete the data directory', default: false }),
+  services: opt.bool({ doc: 'up: start the dissector and the aggregator (--no-services: Kafka and ClickHouse only)', default: true }),
+  iface: opt.list({ doc: 'up: also start a capture agent on this interface (needs root or CAP_NET_RAW)', placeholder: 'NAME' }),
+  read: opt.list({ doc: 'up: also start a capture agent that replays this pcap/pcapng file into the stack', placeholder: 'FILE' }),
 };
+
+/** The streamlens CLI that is running this command (bin/streamlens.js). */
+function cliPath(): string {
+  return process.argv[1];
+}
+
+async function healthy(port: number): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+  return res.ok;
+}
+
+/** Start `streamlens <args>` detached, logging to <dir>/logs/<name>.log; wait for its /healthz when it has one. */
+async function startService(dir: string, name: string, args: string[], metricsPort: number | null, log: (m: string) => void): Promise<StackProcess> {
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const logFile = join(dir, 'logs', `${name}.log`);
+  const proc = startProcess({ name, command: process.execPath, args: [cliPath(), ...args], logFile, detached: true });
+  log(`${name} starting (pid ${proc.pid}, log ${logFile})`);
+  if (metricsPort !== null) await waitReady(proc, () => healthy(metricsPort), 60_000, `streamlens ${name}`);
+  return { name, pid: proc.pid, log: logFile };
+}
 
 const statePath = (dir: string) => join(dir, 'stack.json');
 
@@ -85,7 +118,12 @@ async function stopProcess(p: StackProcess, graceMs = 20_000): Promise<void> {
   }
 }
 
-export async function devUp(o: { dir: string; kafkaVersion: string; partitions: number; topicPrefix: string; database: string }, log: (m: string) => void): Promise<StackState> {
+export interface DevUpOptions {
+  dir: string; kafkaVersion: string; partitions: number; topicPrefix: string; database: string;
+  services?: boolean; iface?: string[]; read?: string[];
+}
+
+export async function devUp(o: DevUpOptions, log: (m: string) => void): Promise<StackState> {
   const existing = readStack(o.dir);
   if (existing && existing.processes.some((p) => alive(p.pid))) {
     throw new Error(`a dev stack is already running from ${o.dir} (Kafka ${existing.kafkaBrokers.join(',')}, ClickHouse ${existing.clickhouseUrl}); run \`streamlens dev down\` first`);
@@ -127,6 +165,23 @@ export async function devUp(o: { dir: string; kafkaVersion: string; partitions: 
     } finally {
       await sql.close();
     }
+    const common = ['--kafka-brokers', kafka.brokers.join(','), '--topic-prefix', o.topicPrefix, '--log-level', 'info'];
+    if (o.services) {
+      const [dissectorPort, aggregatorPort] = [await freePort(), await freePort()];
+      state.processes.push(await startService(o.dir, 'dissector', ['dissector', ...common, '--metrics-port', String(dissectorPort), '--metrics-host', '127.0.0.1'], dissectorPort, log));
+      save();
+      state.processes.push(await startService(o.dir, 'aggregator', ['aggregator', ...common, '--clickhouse-url', clickhouse.url, '--database', o.database,
+        '--metrics-port', String(aggregatorPort), '--metrics-host', '127.0.0.1'], aggregatorPort, log));
+      save();
+    }
+    if (o.iface?.length || o.read?.length) {
+      const agentPort = await freePort();
+      const source = o.iface?.length ? o.iface.flatMap((i) => ['--iface', i]) : o.read!.flatMap((f) => ['--read', resolvePath(f)]);
+      const agent = await startService(o.dir, 'agent', ['agent', ...common, ...source, '--create-topics', '--progress', 'never',
+        '--spool-dir', join(o.dir, 'spool'), '--metrics-port', String(agentPort), '--metrics-host', '127.0.0.1'], o.iface?.length ? agentPort : null, log);
+      state.processes.push(o.iface?.length ? agent : { ...agent, oneShot: true });
+      save();
+    }
     return state;
   } catch (err) {
     for (const p of state.processes) await stopProcess(p);
@@ -152,8 +207,9 @@ const HELP = formatHelp(
   'streamlens dev up|down|status [options]',
   'A complete local stack without Docker: Kafka (KRaft, from the Maven Central jars) and ClickHouse (from the\n' +
   'engine in the chdb package) as background processes on free loopback ports, with the topics and the\n' +
-  'ClickHouse schema created. `up` prints the KAFKA_BROKERS and CLICKHOUSE_URL to use; `down` stops what `up`\n' +
-  'started (add --purge to delete the data).',
+  'ClickHouse schema created, and the dissector and aggregator running against them (plus a capture agent with\n' +
+  '--iface or --read). `up` prints the KAFKA_BROKERS and CLICKHOUSE_URL to use; `down` stops what `up` started\n' +
+  '(add --purge to delete the data). Logs: <dir>/logs.',
   options,
 );
 
@@ -185,9 +241,10 @@ export const devCommand: Command = {
         process.stdout.write(`no dev stack recorded in ${config.dir}\n`);
         return 1;
       }
-      for (const p of s.processes) process.stdout.write(`${p.name.padEnd(12)} pid ${p.pid} ${alive(p.pid) ? 'running' : 'NOT RUNNING'}  log ${p.log}\n`);
+      const state = (p: StackProcess) => (alive(p.pid) ? 'running' : p.oneShot ? 'finished' : 'NOT RUNNING');
+      for (const p of s.processes) process.stdout.write(`${p.name.padEnd(12)} pid ${p.pid} ${state(p)}  log ${p.log}\n`);
       process.stdout.write(`KAFKA_BROKERS=${s.kafkaBrokers.join(',')}\nCLICKHOUSE_URL=${s.clickhouseUrl}\n`);
-      return s.processes.every((p) => alive(p.pid)) ? 0 : 1;
+      return s.processes.every((p) => p.oneShot || alive(p.pid)) ? 0 : 1;
     }
     process.stderr.write(`streamlens dev: expected up, down or status\n\n${HELP}`);
     return 64;
