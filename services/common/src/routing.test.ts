@@ -9,10 +9,14 @@ function ip(src: number[], dst: number[], extra: Partial<PacketRecord> = {}): Pa
 describe('RecordRouter', () => {
   const r = new RecordRouter('agent-1', 'eth0');
 
-  it('keeps every flow between two hosts together, whatever the ports', () => {
+  it('keeps every flow between two hosts together, whatever the ports and the direction', () => {
     const a = ip([10, 0, 0, 1], [10, 0, 0, 2], { ip_proto: 17, src_port: 1000, dst_port: 6679 });
     const b = ip([10, 0, 0, 1], [10, 0, 0, 2], { ip_proto: 6, src_port: 55555, dst_port: 80 });
+    const back = ip([10, 0, 0, 2], [10, 0, 0, 1], { ip_proto: 6, src_port: 80, dst_port: 55555 });
     expect(r.hash(a)).toBe(r.hash(b));
+    expect(r.hash(back)).toBe(r.hash(b));
+    const arp = { ...emptyPacketRecord(), ethertype: 0x806, eth_src: 0x0a, eth_dst: 0x0b };
+    expect(r.hash({ ...arp, eth_src: 0x0b, eth_dst: 0x0a })).toBe(r.hash(arp));
   });
 
   it('puts all PTP of a capture point together (UDP 319/320 and Ethernet)', () => {

@@ -7,10 +7,12 @@
  *   PTP (EtherType 0x88F7, or UDP port 319/320)  capture point + "ptp": all PTP
  *       of a capture point together, so Sync/Follow_Up and request/response
  *       pairing see both directions and both ports
- *   other IP                                      capture point + src IP + dst IP
- *       (directional host pair: every 5-tuple flow, IENA key and Chapter 10
- *       channel or transfer stream between two hosts stays together)
- *   other non-IP                                  capture point + src MAC + dst MAC + EtherType
+ *   other IP                                      capture point + the two IP addresses
+ *       (host pair, both directions: every 5-tuple flow, IENA key and Chapter
+ *       10 channel or transfer stream between two hosts stays together, and
+ *       so do requests and their answers, which the dissector pairs: a TFTP
+ *       transfer's data between ephemeral ports is recognised from its request)
+ *   other non-IP                                  capture point + the two MACs + EtherType
  *
  * The hash is Kafka's murmur2 over those bytes, modulo the partition count.
  */
@@ -43,13 +45,16 @@ export class RecordRouter {
     }
     if (r.ip_version !== 0) {
       b[n++] = 0x49; // 'I'
-      n += r.src_ip.copy(b, n);
-      n += r.dst_ip.copy(b, n);
+      // Lower address first: both directions of a host pair hash alike.
+      const srcFirst = Buffer.compare(r.src_ip, r.dst_ip) <= 0;
+      n += (srcFirst ? r.src_ip : r.dst_ip).copy(b, n);
+      n += (srcFirst ? r.dst_ip : r.src_ip).copy(b, n);
       return murmur2(b, n) & 0x7fffffff;
     }
     b[n++] = 0x45; // 'E'
-    b.writeUIntBE(r.eth_src, n, 6);
-    b.writeUIntBE(r.eth_dst, n + 6, 6);
+    const lo = Math.min(r.eth_src, r.eth_dst);
+    b.writeUIntBE(lo, n, 6);
+    b.writeUIntBE(lo === r.eth_src ? r.eth_dst : r.eth_src, n + 6, 6);
     b.writeUInt16BE(r.ethertype & 0xffff, n + 12);
     return murmur2(b, n + 14) & 0x7fffffff;
   }
