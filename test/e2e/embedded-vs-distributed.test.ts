@@ -3,10 +3,11 @@
  * `streamlens analyze` on the bundled sample, and the same file through
  * `streamlens agent` → Kafka → `streamlens dissector` → Kafka →
  * `streamlens aggregator` → the ClickHouse server, give the same flows,
- * outliers and netflow buckets, row for row.
+ * outliers and netflow buckets, row for row; and the README's example queries
+ * give the same non-empty answers on both.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,15 @@ const dir = mkdtempSync(join(tmpdir(), 'streamlens-e2e-'));
 const prefix = uniqueName('e2e');
 const database = uniqueName('e2e');
 const running: ChildProcess[] = [];
+
+/** The README's SQL examples: an `<!-- example: id -->` line, then a ```sql block. */
+function readmeExamples(): { id: string; sql: string }[] {
+  const text = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const out: { id: string; sql: string }[] = [];
+  const re = /<!-- example: ([a-z0-9-]+) -->\s*```sql\n([\s\S]*?)```/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ id: m[1], sql: m[2].trim() });
+  return out;
+}
 
 // Every stored column except ingested_at (the wall time of the insert), in a stable order.
 const QUERIES: Record<string, string> = {
@@ -108,6 +118,13 @@ describe('embedded and distributed', () => {
 
     const sql = testSqlClient();
     try {
+      for (const { id, sql: query } of readmeExamples()) {
+        const onServer = await sql.queryText(query.replaceAll('streamlens.', `${database}.`), 'JSONEachRow');
+        const r = spawnSync(process.execPath, [BIN, 'sql', '--data-dir', store, '--format', 'JSONEachRow', query], { encoding: 'utf8' });
+        expect(r.status, `${id}: ${r.stderr}`).toBe(0);
+        expect(onServer.trim().length, id).toBeGreaterThan(0);
+        expect(onServer, id).toBe(r.stdout);
+      }
       for (const [table, q] of Object.entries(QUERIES)) {
         const distributed = await sql.queryText(q.replaceAll('{db}', database), 'JSONEachRow');
         if (distributed !== embedded[table]) {
