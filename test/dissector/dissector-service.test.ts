@@ -26,7 +26,7 @@ let inputMessages = 0;
 
 function worker(): ChildProcess {
   const w = spawn(process.execPath, [BIN, 'dissector', '--kafka-brokers', testBrokers().join(','), '--topic-prefix', prefix,
-    '--group-id', group, '--metrics-port', '0', '--max-batch-bytes', '65536', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--group-id', group, '--metrics-port', '0', '--max-batch-bytes', '65536', '--session-timeout', '6s', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   w.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   (w as ChildProcess & { errText: () => string }).errText = () => err;
@@ -88,13 +88,14 @@ describe('dissector service', () => {
     const a = worker();
     const b = worker();
     // Kill one worker once work is committed but before the end.
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 120_000;
     while ((await committedTotal()) < inputMessages / 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await committedTotal()).toBeLessThan(inputMessages);
     a.kill('SIGKILL');
     const c = worker();
-    while ((await committedTotal()) < inputMessages && Date.now() < deadline + 60_000) await new Promise((r) => setTimeout(r, 250));
-    expect(await committedTotal()).toBe(inputMessages);
+    while ((await committedTotal()) < inputMessages && Date.now() < deadline + 120_000) await new Promise((r) => setTimeout(r, 250));
+    const stderr = (w: ChildProcess) => (w as ChildProcess & { errText: () => string }).errText().slice(-2000);
+    expect(await committedTotal(), `workers' stderr:\n${stderr(b)}\n${stderr(c)}`).toBe(inputMessages);
     b.kill('SIGTERM');
     c.kill('SIGTERM');
     expect(await exited(b)).toBe(0);
@@ -147,5 +148,5 @@ describe('dissector service', () => {
     expect([...frameTypes.get('iena/acranetwork_ienad.pcap')!]).toEqual(['IENA']);
     expect(frameTypes.get('ch10udp/c10-tools_test.pcap')!).toEqual(new Set(['CH10']));
     expect(frameTypes.has('unexpected')).toBe(false);
-  }, 240_000);
+  }, 420_000);
 });

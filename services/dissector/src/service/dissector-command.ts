@@ -33,7 +33,7 @@ export const dissectorCommand: Command = {
     const service = new DissectorService(kafka, (b) => dissector.dissectBatch(b), {
       topicPrefix: config.topicPrefix, groupId: config.groupId, instanceId, createTopics: config.createTopics,
       enrichedPartitions: config.enrichedPartitions, replicationFactor: config.replicationFactor,
-      transactionTimeout: config.transactionTimeout, maxBatchBytes: config.maxBatchBytes, concurrency: config.concurrency,
+      transactionTimeout: config.transactionTimeout, maxBatchBytes: config.maxBatchBytes, concurrency: config.concurrency, sessionTimeout: config.sessionTimeout,
     }, logger);
     const metrics = config.metricsPort > 0
       ? await serveMetrics([service.metrics.registry, dissector.metrics.registry], config.metricsPort, config.metricsHost)

@@ -38,6 +38,8 @@ export interface DissectorServiceConfig {
   maxBatchBytes: number;
   /** Input partitions processed at once (each has its own transactional producer). */
   concurrency: number;
+  /** Consumer session timeout, ms. */
+  sessionTimeout?: number;
 }
 
 export class DissectorServiceMetrics {
@@ -85,6 +87,7 @@ export class DissectorService implements Service {
       readUncommitted: false,
       maxBytesPerPartition: this.config.maxBatchBytes,
       maxBytes: this.config.maxBatchBytes * 4,
+      ...(this.config.sessionTimeout ? { sessionTimeout: this.config.sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(this.config.sessionTimeout / 10)) } : {}),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
