@@ -41,7 +41,7 @@ function sections(db: string, rows: number): { title: string; sql: string }[] {
     {
       title: 'Top flows by bytes',
       sql: `SELECT ${SRC} AS src, ${DST} AS dst, ip_proto AS proto, src_port AS sport, dst_port AS dport,
-                   arrayStringConcat(groupUniqArray(frame_type), ',') AS frame_types, sum(packets) AS packets, sum(bytes) AS bytes
+                   arrayStringConcat(arraySort(groupUniqArray(frame_type)), ',') AS frame_types, sum(packets) AS packets, sum(bytes) AS bytes
             FROM ${db}.flows WHERE ${scope}
             GROUP BY src, dst, proto, sport, dport ORDER BY bytes DESC, src, dst, sport, dport LIMIT ${rows}`,
     },
@@ -82,7 +82,8 @@ export async function renderSummary(sql: SqlClient, scope: SummaryScope, stats: 
   if (stats.dissectorInternalErrors) out.push(`records the dissector failed on (classified by fallback): ${stats.dissectorInternalErrors}`);
   const params = { agent: scope.agentId, from: String(scope.firstNs - (scope.firstNs % scope.windowNs)), to: String(scope.lastNs) };
   for (const s of sections(scope.database, scope.rows)) {
-    const text = await sql.queryText(s.sql, 'PrettyCompactMonoBlock', params);
+    // No "-- 1.08 million" reading aids beside large numbers: the summary is also read by scripts.
+    const text = await sql.queryText(`${s.sql}\nSETTINGS output_format_pretty_single_large_number_tip_threshold = 0`, 'PrettyCompactMonoBlock', params);
     if (!text.trim()) continue;
     out.push('', s.title, text.trimEnd());
   }
