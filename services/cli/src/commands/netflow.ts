@@ -1,15 +1,14 @@
 /** `streamlens netflow export --format jsonl`: netflow buckets as JSON lines, zero rows included. */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { formatHelp, loadConfig, opt, ServerSqlClient, type SqlClient } from '@streamlens/common';
+import { formatHelp, loadConfig, opt } from '@streamlens/common';
 import { exportNetflow, parseExportTime } from '@streamlens/aggregator';
 import type { Command } from '../command.js';
+import { openStore, storeTargetOptions } from '../store-target.js';
 
 export const netflowOptions = {
   format: opt.enum({ doc: 'output format', choices: ['jsonl'] as const, default: 'jsonl' }),
-  dataDir: opt.string({ doc: 'embedded store to read (the directory `streamlens analyze` wrote)', default: './streamlens-data', env: 'STREAMLENS_DATA_DIR' }),
-  clickhouseUrl: opt.string({ doc: 'read this ClickHouse server instead of the embedded store (http(s)://[user:password@]host:port)', env: 'CLICKHOUSE_URL' }),
-  database: opt.string({ doc: 'database', default: 'streamlens', env: 'STREAMLENS_DATABASE' }),
+  ...storeTargetOptions,
   agentId: opt.string({ doc: 'only this agent (default: every capture point, one after another)' }),
   interface: opt.string({ doc: 'only this interface' }),
   bucketMs: opt.int({ doc: 'bucket length the aggregator wrote (its --bucket)', default: 100, min: 1 }),
@@ -27,25 +26,6 @@ file for ML training): {"timestamp": <bucket start, s>, "pkts_in", "pkts_out",
 "tcp_count", "dns_query_count", "unique_dst_ips", "unique_dst_ports",
 "tcp_new_flows"}. See docs/aggregator.md.`;
 
-async function openClient(c: { dataDir: string; clickhouseUrl?: string; database: string }): Promise<SqlClient> {
-  if (c.clickhouseUrl) {
-    const u = new URL(c.clickhouseUrl);
-    const username = decodeURIComponent(u.username) || undefined;
-    const password = decodeURIComponent(u.password) || undefined;
-    u.username = '';
-    u.password = '';
-    return new ServerSqlClient({ url: u.toString(), username, password, database: c.database });
-  }
-  const name = '@streamlens/embedded';
-  let mod: { openEmbeddedStore(dir: string, opts: { database: string; mustExist: boolean }): Promise<SqlClient> };
-  try {
-    mod = await import(name);
-  } catch (err) {
-    throw new Error(`reading an embedded store needs the full install (npm ci); or pass --clickhouse-url (${(err as Error).message})`, { cause: err });
-  }
-  return mod.openEmbeddedStore(c.dataDir, { database: c.database, mustExist: true });
-}
-
 const command: Command = {
   summary: 'Netflow bucket export (netflow export --format jsonl)',
   help: () => formatHelp(USAGE, DESCRIPTION, netflowOptions),
@@ -61,7 +41,7 @@ const command: Command = {
     }
     const fromNs = config.from !== undefined ? parseExportTime(config.from) : undefined;
     const toNs = config.to !== undefined ? parseExportTime(config.to) : undefined;
-    const client = await openClient(config);
+    const client = await openStore(config);
     let file: WriteStream | undefined;
     try {
       const stream: NodeJS.WritableStream = config.output ? (file = createWriteStream(config.output)) : process.stdout;

@@ -4,16 +4,13 @@
  * opens an interactive prompt (statements end with `;`).
  */
 import { createInterface } from 'node:readline';
-import {
-  formatHelp, loadConfig, opt, ServerSqlClient, type Command, type SqlClient,
-} from '@streamlens/common';
+import { formatHelp, loadConfig, opt, type Command, type SqlClient } from '@streamlens/common';
+import { openStore, storeTargetOptions } from '../store-target.js';
 
 const FORMATS = ['Pretty', 'PrettyCompact', 'JSONEachRow', 'CSV', 'CSVWithNames', 'TabSeparated', 'TabSeparatedWithNames', 'Vertical', 'Markdown'] as const;
 
 export const sqlOptions = {
-  dataDir: opt.string({ doc: 'embedded store to query (the directory `streamlens analyze` wrote)', default: './streamlens-data', env: 'STREAMLENS_DATA_DIR' }),
-  clickhouseUrl: opt.string({ doc: 'query this ClickHouse server instead of the embedded store (http(s)://[user:password@]host:port)', env: 'CLICKHOUSE_URL' }),
-  database: opt.string({ doc: 'default database for unqualified table names', default: 'streamlens', env: 'STREAMLENS_DATABASE' }),
+  ...storeTargetOptions,
   format: opt.enum({ doc: 'output format', choices: FORMATS, default: 'PrettyCompact' }),
 };
 
@@ -25,25 +22,6 @@ const HELP = formatHelp(
   'quit with Ctrl-D or `\\q`.',
   sqlOptions,
 );
-
-async function openClient(c: { dataDir: string; clickhouseUrl?: string; database: string }): Promise<SqlClient> {
-  if (c.clickhouseUrl) {
-    const u = new URL(c.clickhouseUrl);
-    const username = decodeURIComponent(u.username) || undefined;
-    const password = decodeURIComponent(u.password) || undefined;
-    u.username = '';
-    u.password = '';
-    return new ServerSqlClient({ url: u.toString(), username, password, database: c.database });
-  }
-  const name = '@streamlens/embedded';
-  let mod: { openEmbeddedStore(dir: string, opts: { database: string; mustExist: boolean }): Promise<SqlClient> };
-  try {
-    mod = await import(name);
-  } catch (err) {
-    throw new Error(`querying an embedded store needs the full install (npm ci); or pass --clickhouse-url (${(err as Error).message})`, { cause: err });
-  }
-  return mod.openEmbeddedStore(c.dataDir, { database: c.database, mustExist: true });
-}
 
 async function interactive(client: SqlClient, format: string): Promise<number> {
   const tty = process.stdin.isTTY;
@@ -90,7 +68,7 @@ export const sqlCommand: Command = {
       process.stdout.write(HELP);
       return 0;
     }
-    const client = await openClient(config);
+    const client = await openStore(config);
     try {
       if (positionals.length === 0) return await interactive(client, config.format);
       process.stdout.write(await client.queryText(positionals.join(' '), config.format));
