@@ -102,7 +102,7 @@ describe('deploy/docker/Dockerfile', () => {
 
   it('installs the agent image with the README\'s agent-only command: no chdb, no embedded mode', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const readmeCommand = /^npm ci -w @streamlens\/cli --include-workspace-root$/m.exec(readme)?.[0];
+    const readmeCommand = /^\s*(npm ci -w @streamlens\/cli --include-workspace-root)$/m.exec(readme)?.[1];
     expect(readmeCommand, 'the README shows the agent-only install').toBeDefined();
     const npm = commands(stage('agent-build')).filter((c) => c[0] === 'npm');
     const ci = npm.find((c) => c[1] === 'ci')!;

@@ -1,36 +1,38 @@
-import { parseArgs } from 'node:util';
-import { migrate, ServerSqlClient } from '@streamlens/common';
+import { formatHelp, loadConfig, migrate, opt, ServerSqlClient } from '@streamlens/common';
 import type { Command } from '../command.js';
 
-const HELP = `streamlens migrate [--clickhouse-url URL] [--database NAME]
+const options = {
+  clickhouseUrl: opt.string({ doc: 'ClickHouse server HTTP(S) URL', default: 'http://127.0.0.1:8123', env: 'STREAMLENS_CLICKHOUSE_URL', envAliases: ['CLICKHOUSE_URL'], placeholder: 'URL' }),
+  clickhouseUser: opt.string({ doc: 'ClickHouse user (default: the URL\'s, else "default")' }),
+  clickhousePassword: opt.string({ doc: 'ClickHouse password (default: the URL\'s)', secret: true }),
+  database: opt.string({ doc: 'database to create or upgrade', default: 'streamlens', env: 'STREAMLENS_DATABASE' }),
+};
 
-Create the ClickHouse database and apply every migration in schemas/clickhouse
-that it does not have yet (idempotent; recorded in <database>.schema_migrations).
-
-  --clickhouse-url URL   server HTTP URL (env CLICKHOUSE_URL; default http://127.0.0.1:8123)
-  --database NAME        database (env STREAMLENS_DATABASE; default streamlens)
-  --help                 this text
-`;
+const HELP = formatHelp(
+  'streamlens migrate [--clickhouse-url URL] [--database NAME]',
+  'Create the ClickHouse database and apply every migration in schemas/clickhouse that it does not have yet\n' +
+  '(idempotent; recorded in <database>.schema_migrations). ClickHouse 23.8 or later.',
+  options,
+);
 
 const command: Command = {
   summary: 'Create or upgrade the ClickHouse schema',
   help: () => HELP,
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { 'clickhouse-url': { type: 'string' }, database: { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-    });
-    if (values.help) {
+    const { config: c, help } = loadConfig(options, { argv });
+    if (help) {
       process.stdout.write(HELP);
       return 0;
     }
-    const url = values['clickhouse-url'] ?? process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
-    const database = values.database ?? process.env.STREAMLENS_DATABASE ?? 'streamlens';
-    const client = new ServerSqlClient({ url });
+    const u = new URL(c.clickhouseUrl);
+    const username = c.clickhouseUser ?? (decodeURIComponent(u.username) || undefined);
+    const password = c.clickhousePassword ?? (decodeURIComponent(u.password) || undefined);
+    u.username = '';
+    u.password = '';
+    const client = new ServerSqlClient({ url: u.toString(), username, password });
     try {
-      const r = await migrate(client, database);
-      process.stdout.write(`${client.describe}: database ${database}: applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}` +
+      const r = await migrate(client, c.database);
+      process.stdout.write(`${client.describe}: database ${c.database}: applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}` +
         `${r.alreadyApplied.length ? ` (${r.alreadyApplied.length} already applied)` : ''}\n`);
       return 0;
     } finally {
