@@ -34,6 +34,16 @@ export class AggregatorMetrics {
   readonly bucketsEmitted: Counter;
   readonly outliers: Counter;
   readonly negativeInterArrivals: Counter;
+  readonly streamsCreated: Counter;
+  readonly streamsExpired: Counter;
+  readonly streamsEvicted: Counter;
+  readonly healthWindows: Counter;
+  readonly ptpEvents: Counter;
+  readonly tmatsSightings: Counter;
+  readonly alerts: Counter;
+  readonly alertsPublished: Counter;
+  readonly healthSkipped: Counter;
+  readonly openStreams: Gauge;
   readonly openKeys: Gauge;
   readonly partitionsOwned: Gauge;
   readonly lag: Gauge;
@@ -70,6 +80,16 @@ export class AggregatorMetrics {
     this.bucketsEmitted = r.counter('buckets_emitted_total', 'netflow bucket parts emitted');
     this.outliers = r.counter('outliers_total', 'inter-arrival outliers recorded');
     this.negativeInterArrivals = r.counter('negative_inter_arrivals_total', 'packets stamped earlier than the previous packet of their key (no inter-arrival sample)');
+    this.streamsCreated = r.counter('streams_created_total', 'telemetry and timing streams (IENA, Chapter 10, PTP) tracked for stream health');
+    this.streamsExpired = r.counter('streams_expired_total', 'streams forgotten after the flow timeout');
+    this.streamsEvicted = r.counter('streams_evicted_total', 'streams flushed early because the stream cap was reached');
+    this.healthWindows = r.counter('stream_health_windows_total', 'stream_health rows emitted (stream windows closed)');
+    this.ptpEvents = r.counter('ptp_events_total', 'PTP events found (clock appeared or silent, grandmaster and Announce changes)');
+    this.tmatsSightings = r.counter('tmats_sightings_total', 'tmats_sightings rows emitted');
+    this.alerts = r.counter('alerts_total', 'alert state changes, by state (firing, resolved)', ['state']);
+    this.alertsPublished = r.counter('alerts_published_total', 'alert records published to the alerts topic (replays that were already published are not sent again)');
+    this.healthSkipped = r.counter('stream_health_skipped_total', 'records not tracked for stream health, by reason (sampled: batch sampled 1 in N > 1; no_address: IENA or Chapter 10 without IP addresses)', ['reason']);
+    this.openStreams = r.gauge('open_streams', 'telemetry and timing streams held in memory');
     this.openKeys = r.gauge('open_keys', 'flow keys held in memory');
     this.partitionsOwned = r.gauge('partitions_owned', 'enriched-topic partitions assigned to this instance');
     this.lag = r.gauge('consumer_lag', 'messages between the aggregated position and the end of the partition', ['partition']);
@@ -97,5 +117,16 @@ export class AggregatorMetrics {
     add('windowsEmitted', c.windowsEmitted, this.windowsEmitted);
     add('windowsFlushedEarly', c.windowsFlushedEarly, this.windowsFlushedEarly);
     add('bucketsEmitted', c.bucketsEmitted, this.bucketsEmitted);
+    const h = c.health;
+    add('streamsCreated', h.streamsCreated, this.streamsCreated);
+    add('streamsExpired', h.streamsExpired, this.streamsExpired);
+    add('streamsEvicted', h.streamsEvicted, this.streamsEvicted);
+    add('healthWindows', h.windowsEmitted, this.healthWindows);
+    add('ptpEvents', h.ptpEvents, this.ptpEvents);
+    add('tmatsRows', h.tmatsRows, this.tmatsSightings);
+    add('alertsFired', h.alertsFired, this.alerts.labels('firing'));
+    add('alertsResolved', h.alertsResolved, this.alerts.labels('resolved'));
+    add('sampledSkipped', h.sampledSkipped, this.healthSkipped.labels('sampled'));
+    add('noAddress', h.noAddress, this.healthSkipped.labels('no_address'));
   }
 }

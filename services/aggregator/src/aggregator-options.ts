@@ -6,6 +6,7 @@
 import { kafkaOptions, LOG_LEVELS, opt, type ConfigOf } from '@streamlens/common';
 import { checkSlotMs } from './event-time.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './local-networks.js';
+import { validateAlertRules, type AlertRuleSpec } from './stream-health/alerts/alert-rules.js';
 
 function checkCidrs(list: string[]): string | undefined {
   try {
@@ -32,6 +33,12 @@ export const aggregatorOptions = {
   outlierWarmup: opt.int({ doc: 'inter-arrivals a key needs before its packets are tested for outliers', default: 10, min: 2 }),
   localNetworks: opt.list({ doc: 'CIDRs whose source addresses count as "out" in netflow buckets (all agents without their own list)', default: [...DEFAULT_LOCAL_NETWORKS], placeholder: 'CIDR', validate: checkCidrs }),
   localNetworksByAgent: opt.object<Record<string, string[]>>({ doc: 'per-agent local networks, agent id to a list of CIDRs (overrides local-networks for that agent)' }),
+  streamHealth: opt.bool({ doc: 'track the loss, reordering and timing of every IENA, Chapter 10 and PTP stream (stream_health, ptp_events, tmats_sightings, alerts)', default: true }),
+  streamSilence: opt.duration({ doc: 'a stream (or PTP clock) with no packet for this long (or for 8 of its typical intervals, if longer) is silent; after a silence a sequence that does not continue is a restart, not loss', default: 2000, min: 10, max: 24 * 3_600_000 }),
+  ptpTolerance: opt.number({ doc: 'a PTP message interval further than this fraction from the advertised 2^logMessageInterval counts as off tolerance', default: 0.2, min: 0, max: 10 }),
+  ptpResponseTimeout: opt.duration({ doc: 'time a PTP request (or two-step Sync) waits for its response (or Follow_Up) before it counts as unanswered; at most --lateness', default: 1000, min: 1, max: 24 * 3_600_000 }),
+  maxStreams: opt.int({ doc: 'telemetry and timing streams held per enriched partition; beyond it the least recently seen are flushed early and forgotten (counted)', default: 200_000, min: 100 }),
+  alertRules: opt.object<AlertRuleSpec[]>({ doc: 'alert rules: a list of {name, select, metric, above|below, window, severity} (docs/stream-health.md)', validate: validateAlertRules }),
   maxOpenKeys: opt.int({ doc: 'flow keys held in memory by this instance; beyond it the least recently seen keys are flushed early (counted)', default: 500_000, min: 100 }),
   flushInterval: opt.duration({ doc: 'how often an epoch is sealed: windows the watermark closed are inserted and offsets committed', default: 1000, min: 50, max: 600_000 }),
   epochMaxRecords: opt.int({ doc: 'records consumed before an epoch is sealed early; also the backlog at which consumption pauses while ClickHouse is slow', default: 250_000, min: 1000 }),

@@ -31,12 +31,13 @@ import { aggregationParamsOf, localNetworksOf } from './aggregation-params.js';
 import { FrameTypeIds } from './flow-key.js';
 import { IngestCounters, type AggregationParams } from './capture-point.js';
 import type { LocalNetworksByAgent } from './local-networks.js';
-import { PartitionAggregator, type RejectReason, type SealedEpoch } from './partition-aggregator.js';
+import { healthRowCount, PartitionAggregator, type RejectReason, type SealedEpoch } from './partition-aggregator.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { EpochLog, intentOf, newIntentId, parsePointer, pointerMetadata, type Intent } from './epoch-log.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-format.js';
 import { PermanentWriteError, withRetry, type RetryPolicy } from './backoff.js';
 import { Mutex } from './mutex.js';
+import { AlertPublisher } from './stream-health/alerts/alert-publisher.js';
 
 export interface AggregatorDeps {
   sql: SqlClient;
@@ -65,6 +66,8 @@ interface PartitionSlot {
   dirty: boolean;
   /** Offset consumption was last re-positioned to (null once a batch continued there). */
   soughtTo: number | null;
+  /** Newest epoch whose alerts are on the alerts topic (alert-publisher.ts). */
+  alertsPublished: number;
 }
 
 interface SealedWork {
@@ -100,6 +103,7 @@ export class AggregatorService implements Service {
   private consumer?: Consumer;
   private producer?: Producer;
   private admin?: Admin;
+  private alerts?: AlertPublisher;
   private metricsServer?: MetricsServer;
   private timer?: NodeJS.Timeout;
   private generation = 0;
@@ -164,6 +168,9 @@ export class AggregatorService implements Service {
     this.admin = kafka.admin();
     await this.admin.connect();
     await this.prepareTopics(this.admin);
+    if (this.params.health && this.params.health.rules.length > 0) {
+      this.alerts = new AlertPublisher(kafka, this.admin, { groupId: this.config.groupId, sourceTopic: this.topics.enriched, alertsTopic: this.topics.alerts }, logger);
+    }
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     const consumer = kafka.consumer({
@@ -201,8 +208,11 @@ export class AggregatorService implements Service {
     if (!existing.has(this.topics.enriched)) {
       throw new Error(`input topic ${this.topics.enriched} does not exist (the dissector creates it with --create-topics)`);
     }
-    if (!existing.has(this.topics.dlq)) {
-      await admin.createTopics({ topics: [{ topic: this.topics.dlq, numPartitions: 1 }], waitForLeaders: true }).catch((err) => {
+    const wanted = [this.topics.dlq];
+    if (this.params.health && this.params.health.rules.length > 0) wanted.push(this.topics.alerts);
+    for (const topic of wanted) {
+      if (existing.has(topic)) continue;
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }).catch((err) => {
         if (!/already exists/i.test((err as Error).message)) throw err;
       });
     }
@@ -217,6 +227,7 @@ export class AggregatorService implements Service {
     // Every partition is restored from ClickHouse on its next batch: the
     // state in memory may be ahead of what was committed.
     this.slots.clear();
+    this.alerts?.release(this.assigned).catch(() => {});
     this.deps.logger.info({ memberId, partitions: [...this.assigned].sort((a, b) => a - b) }, 'partitions assigned');
   }
 
@@ -336,11 +347,12 @@ export class AggregatorService implements Service {
       const intent = slot.replay.shift()!;
       const epoch = slot.pa.seal({ nowMs: this.now(), idleTimeoutMs: 0, maxKeys: intent.maxKeys, recordedWatermarks: intent.watermarks });
       if (epoch.epoch !== intent.epoch || epoch.flows.length !== intent.flowRows || epoch.outliers.length !== intent.outlierRows ||
-          epoch.netflow.length !== intent.netflowRows) {
+          epoch.netflow.length !== intent.netflowRows || healthRowCount(epoch) !== intent.healthRows) {
         this.metrics.replayMismatches.inc();
         this.deps.logger.warn({
           partition: slot.partition, intent: intent.intentId, epoch: [intent.epoch, epoch.epoch],
           flows: [intent.flowRows, epoch.flows.length], outliers: [intent.outlierRows, epoch.outliers.length], netflow: [intent.netflowRows, epoch.netflow.length],
+          health: [intent.healthRows, healthRowCount(epoch)],
         }, 'replayed epoch differs from its intent (was the configuration changed?); its blocks are deduplicated by token');
       }
       slot.lastIntentId = intent.intentId;
@@ -374,6 +386,11 @@ export class AggregatorService implements Service {
       const now = this.now();
       for (const cp of pa.capturePoints.values()) cp.lastActivityMs = now;
     }
+    // Fence whoever published this partition's alerts before, then learn how far they got.
+    const alertsPublished = this.alerts
+      ? await withRetry(`taking over the alerts of partition ${partition}`, this.retry, () => this.alerts!.acquire(partition),
+        { onRetry: () => this.keepAlive(), aborted: () => this.fatalError !== null })
+      : 0;
     if (plan.seekTo !== null) pa.nextOffset = plan.seekTo;
     if (!plan.base && plan.replay.length > 0) pa.epoch = plan.replay[0].epoch - 1;
     for (const w of plan.warnings) {
@@ -382,7 +399,7 @@ export class AggregatorService implements Service {
     }
     const slot: PartitionSlot = {
       partition, generation, pa, lastIntentId: plan.base?.intentId ?? '', replay: plan.replay, replayed: [],
-      commitOffset: plan.seekTo, lastCheckpointMs: this.now(), dirty: plan.replay.length > 0, soughtTo: null,
+      commitOffset: plan.seekTo, lastCheckpointMs: this.now(), dirty: plan.replay.length > 0, soughtTo: null, alertsPublished,
     };
     if (pa.nextOffset !== null) this.resealReplays(slot, pa.nextOffset);
     this.slots.set(partition, slot);
@@ -463,12 +480,15 @@ export class AggregatorService implements Service {
       work.push({ slot: s, epoch, intent, state, commitOffset });
     }
     let openKeys = 0;
+    let openStreams = 0;
     let newestWm = -1;
     for (const s of live) {
       openKeys += s.pa.keyCount;
+      openStreams += s.pa.streamCount;
       for (const cp of s.pa.capturePoints.values()) if (cp.watermark.hasWm && cp.watermark.wmSec > newestWm) newestWm = cp.watermark.wmSec;
     }
     this.metrics.openKeys.set(openKeys);
+    this.metrics.openStreams.set(openStreams);
     if (newestWm >= 0) this.metrics.watermarkDelay.set(Math.max(0, now / 1000 - newestWm));
     this.metrics.sync(this.counters);
     return { work, replayed };
@@ -494,6 +514,10 @@ export class AggregatorService implements Service {
         await this.commit(work.map((w) => ({ partition: w.slot.partition, offset: w.commitOffset, intentId: w.intent.intentId })));
         await this.sink.write(work.map((w) => ({ tokenPrefix: this.tokenPrefix(w.slot.partition, w.intent.intentId), rows: w.epoch })));
         this.metrics.epochsSealed.inc(work.length);
+      }
+      // Alerts after their rows, before the checkpoint that would make a restore skip their epoch.
+      await this.publishAlerts(replayed, work);
+      if (work.length) {
         for (const w of work) {
           if (!w.state) continue;
           const bytes = await this.epochLog.writeCheckpoint(w.slot.partition, w.epoch.epoch, w.intent.intentId, w.epoch.nextOffset, w.state);
@@ -516,6 +540,31 @@ export class AggregatorService implements Service {
       this.metrics.cyclesAborted.inc();
       this.deps.logger.warn({ err: (err as Error).message }, 'epoch cycle abandoned; the partitions are restored from ClickHouse');
       await this.lock.run(() => this.slots.clear());
+    }
+  }
+
+  /** Publish the alerts of the epochs written in this cycle that are not on the alerts topic yet, per partition in epoch order. */
+  private async publishAlerts(replayed: { intent: Intent; epoch: SealedEpoch }[], work: SealedWork[]): Promise<void> {
+    if (!this.alerts) return;
+    const byPartition = new Map<number, { slot: PartitionSlot | undefined; epochs: SealedEpoch[] }>();
+    const add = (slot: PartitionSlot | undefined, e: SealedEpoch) => {
+      let g = byPartition.get(e.partition);
+      if (!g) byPartition.set(e.partition, (g = { slot, epochs: [] }));
+      g.slot ??= slot;
+      g.epochs.push(e);
+    };
+    for (const r of replayed) add(this.slots.get(r.epoch.partition), r.epoch);
+    for (const w of work) add(w.slot, w.epoch);
+    for (const [partition, g] of byPartition) {
+      const slot = g.slot;
+      if (!slot) continue;
+      const due = g.epochs.filter((e) => e.epoch > slot.alertsPublished && e.alerts.length > 0).sort((a, b) => a.epoch - b.epoch);
+      if (due.length === 0) continue;
+      // No retry here: after a failure the producer may have been fenced by a new owner, who may have published since.
+      // The cycle is abandoned instead, and the restore fences again and reads the progress mark afresh.
+      const sent = await this.alerts.publish(partition, due);
+      slot.alertsPublished = due[due.length - 1].epoch;
+      this.metrics.alertsPublished.inc(sent);
     }
   }
 
@@ -555,6 +604,7 @@ export class AggregatorService implements Service {
       this.cycle = null;
     }
     await this.consumer?.disconnect().catch(() => {});
+    await this.alerts?.release().catch(() => {});
     await this.producer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});
     await this.metricsServer?.close();

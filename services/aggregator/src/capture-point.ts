@@ -14,6 +14,7 @@ import { Watermark } from './watermark.js';
 import type { LocalNetworks } from './local-networks.js';
 import type { AggRecord } from './enriched-decoder.js';
 import { timeString } from './event-time.js';
+import { CapturePointHealth, HealthCounters, type HealthOutput, type StreamHealthParams } from './stream-health/stream-health.js';
 
 /** What every capture point of an aggregator shares. */
 export interface AggregationParams {
@@ -23,6 +24,8 @@ export interface AggregationParams {
   outliers: OutlierRule;
   /** A key silent this long (event time) is forgotten once its windows closed. */
   flowTimeoutNs: number;
+  /** Stream health (docs/stream-health.md); null when off. */
+  health: StreamHealthParams | null;
 }
 
 /** Counters the hot path bumps (plain numbers; the service copies them to metrics). */
@@ -39,6 +42,7 @@ export class IngestCounters {
   windowsEmitted = 0;
   windowsFlushedEarly = 0;
   bucketsEmitted = 0;
+  readonly health = new HealthCounters();
 }
 
 export const enum Ingested {
@@ -62,6 +66,8 @@ export class CapturePointState {
   private lastBucket: BucketAgg | null = null;
   /** Processing time of the last record (idle detection; not part of a checkpoint). */
   lastActivityMs = 0;
+  /** Telemetry and timing streams (null when stream health is off). */
+  readonly health: CapturePointHealth | null;
 
   constructor(
     readonly agentId: string,
@@ -73,10 +79,11 @@ export class CapturePointState {
   ) {
     this.key = capturePointKey(agentId, iface);
     this.watermark = new Watermark(params.latenessNs);
+    this.health = params.health ? new CapturePointHealth(agentId, iface, params.window, params.health, counters.health) : null;
   }
 
   get openSlots(): number {
-    return this.windows.size + this.buckets.size;
+    return this.windows.size + this.buckets.size + (this.health !== null ? this.health.openSlots : 0);
   }
 
   /**
@@ -120,6 +127,12 @@ export class CapturePointState {
     w.addPacket(sec, ns, p.wire_len, sampleRate, rec.protocols, hasError);
 
     if (k.family !== Family.L2) this.addToBucket(k, rec, sec, ns, sampleRate);
+    const health = this.health;
+    if (health !== null) {
+      // sequence continuity and timing need every packet: sampled batches are not tracked
+      if (sampleRate === 1) health.ingest(rec, sec, ns, widx, epoch);
+      else this.counters.health.sampledSkipped++;
+    }
     return Ingested.Ok;
   }
 
@@ -288,10 +301,14 @@ export class CapturePointState {
   /**
    * Emit every window and bucket the watermark has closed (slot end <= watermark),
    * in a deterministic order, and forget keys silent for the flow timeout.
+   * `final`: the end of the input (alert rules evaluate their last, partial windows).
    */
-  close(flows: FlowRow[], netflow: NetflowPartRow[]): void {
+  close(flows: FlowRow[], netflow: NetflowPartRow[], health?: HealthOutput, final = false): void {
     const wm = this.watermark;
     if (!wm.hasWm) return;
+    if (this.health !== null && health) {
+      this.health.close(wm.wmSec, wm.wmNs, wm.maxSec, wm.maxNs, this.params.window.index(wm.wmSec, wm.wmNs), final, this.params.flowTimeoutNs, health);
+    }
     const { window, bucket } = this.params;
     const closeW = window.index(wm.wmSec, wm.wmNs);
     const closing: WindowAgg[] = [];

@@ -15,15 +15,17 @@ import { Family, FlowKey, packV4Tail, stringKey, type FrameTypeIds } from './flo
 import type { PartitionAggregator } from './partition-aggregator.js';
 import type { CapturePointState } from './capture-point.js';
 import { BucketAgg } from './netflow-buckets.js';
+import { readHealth, writeHealth } from './stream-health/health-checkpoint.js';
 
 const MAGIC = 0x4b434c53; // "SLCK" little-endian
-export const CHECKPOINT_FORMAT = 1;
+/** 2: stream health after each capture point (format 1 checkpoints are read with empty stream-health state). */
+export const CHECKPOINT_FORMAT = 2;
 
 export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
 }
 
-class ByteWriter {
+export class ByteWriter {
   private buf = Buffer.allocUnsafe(1 << 16);
   private pos = 0;
   private readonly dict = new Map<string, number>();
@@ -45,6 +47,11 @@ class ByteWriter {
       v = Math.floor(v / 0x80);
     }
     this.buf[this.pos++] = v;
+  }
+
+  /** A signed safe integer (zigzag). */
+  i(v: number): void {
+    this.u(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 
   f(v: number): void {
@@ -77,7 +84,7 @@ class ByteWriter {
   }
 }
 
-class ByteReader {
+export class ByteReader {
   private pos = 0;
   private readonly dict: string[] = [];
   constructor(private readonly buf: Buffer) {}
@@ -97,6 +104,11 @@ class ByteReader {
       mul *= 0x80;
       if (mul > 2 ** 56) throw new CheckpointFormatError('varint too long');
     }
+  }
+
+  i(): number {
+    const z = this.u();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
 
   f(): number {
@@ -141,6 +153,8 @@ export interface CheckpointHeader {
   nextOffset: number | null;
   windowNs: number;
   bucketNs: number;
+  /** Format version of the checkpoint. */
+  version: number;
 }
 
 export function encodeCheckpoint(pa: PartitionAggregator, intentId: string): Buffer {
@@ -173,6 +187,12 @@ function writeCapturePoint(w: ByteWriter, cp: CapturePointState): void {
   for (let k = cp.table.head; k !== null; k = k.next) writeKey(w, k);
   w.u(cp.buckets.size);
   for (const b of cp.buckets.values()) writeBucket(w, b);
+  if (cp.health) {
+    w.u(1);
+    writeHealth(w, cp.health);
+  } else {
+    w.u(0);
+  }
 }
 
 function writeKey(w: ByteWriter, k: FlowKey): void {
@@ -244,14 +264,16 @@ function readHeader(r: ByteReader, buf: Buffer): CheckpointHeader {
   if (buf.length < 4 || buf.readUInt32LE(0) !== MAGIC) throw new CheckpointFormatError('not a StreamLens aggregator checkpoint');
   r.raw(4);
   const version = r.u();
-  if (version !== CHECKPOINT_FORMAT) throw new CheckpointFormatError(`checkpoint format ${version} is not supported (this build reads ${CHECKPOINT_FORMAT})`);
+  if (version !== CHECKPOINT_FORMAT && version !== 1) {
+    throw new CheckpointFormatError(`checkpoint format ${version} is not supported (this build reads 1 and ${CHECKPOINT_FORMAT})`);
+  }
   const partition = r.u();
   const epoch = r.u();
   const intentId = r.s();
   const next = r.u();
   const windowNs = r.u();
   const bucketNs = r.u();
-  return { partition, epoch, intentId, nextOffset: next === 0 ? null : next - 1, windowNs, bucketNs };
+  return { partition, epoch, intentId, nextOffset: next === 0 ? null : next - 1, windowNs, bucketNs, version };
 }
 
 /** Restore a checkpoint into an empty PartitionAggregator with the same window and bucket lengths. */
@@ -284,6 +306,8 @@ export function decodeCheckpoint(buf: Buffer, pa: PartitionAggregator, ftIds: Fr
       const b = readBucket(r);
       cp.buckets.set(b.index, b);
     }
+    // stream health: present from format 2 on; a checkpoint written with it off restores none (and the reverse)
+    if (h.version >= 2 && r.u() === 1) readHealth(r, cp.health);
   }
   if (!r.done()) throw new CheckpointFormatError('trailing bytes after the checkpoint');
   return h;

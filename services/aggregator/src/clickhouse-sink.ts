@@ -18,7 +18,14 @@ export const TABLES = {
   flows: 'flows',
   outliers: 'flow_outliers',
   netflow: 'netflow_bucket_parts',
+  health: 'stream_health',
+  ptpEvents: 'ptp_events',
+  tmats: 'tmats_sightings',
+  alerts: 'alerts',
 } as const;
+
+/** The rows of an epoch, by table. */
+export type EpochRows = Pick<SealedEpoch, 'flows' | 'outliers' | 'netflow' | 'health' | 'ptpEvents' | 'tmats' | 'alerts'>;
 
 export interface SinkOptions {
   database: string;
@@ -55,7 +62,7 @@ export class ClickHouseSink {
   }
 
   /** The INSERT blocks of an epoch, in a fixed order. */
-  jobsFor(tokenPrefix: string, e: Pick<SealedEpoch, 'flows' | 'outliers' | 'netflow'>): Job[] {
+  jobsFor(tokenPrefix: string, e: EpochRows): Job[] {
     const jobs: Job[] = [];
     const add = (table: string, rows: readonly object[]) => {
       for (let i = 0, chunk = 0; i < rows.length; i += this.options.chunkRows, chunk++) {
@@ -65,11 +72,15 @@ export class ClickHouseSink {
     add(TABLES.flows, e.flows);
     add(TABLES.outliers, e.outliers);
     add(TABLES.netflow, e.netflow);
+    add(TABLES.health, e.health);
+    add(TABLES.ptpEvents, e.ptpEvents);
+    add(TABLES.tmats, e.tmats);
+    add(TABLES.alerts, e.alerts);
     return jobs;
   }
 
   /** Insert every block of the given epochs; resolves when all are durably written. */
-  async write(epochs: readonly { tokenPrefix: string; rows: Pick<SealedEpoch, 'flows' | 'outliers' | 'netflow'> }[]): Promise<void> {
+  async write(epochs: readonly { tokenPrefix: string; rows: EpochRows }[]): Promise<void> {
     const jobs = epochs.flatMap((e) => this.jobsFor(e.tokenPrefix, e.rows));
     let next = 0;
     const worker = async () => {

@@ -4,7 +4,7 @@ import { parsePointer, planRestore, pointerMetadata, type CheckpointMeta, type I
 function intent(epoch: number, id: string, prev: string, start: number | null, next: number): Intent {
   return {
     partition: 0, epoch, intentId: id, prevIntentId: prev, startOffset: start, nextOffset: next, watermarks: {}, maxKeys: 10,
-    params: '{}', messages: 1, records: 1, flowRows: 0, outlierRows: 0, netflowRows: 0,
+    params: '{}', messages: 1, records: 1, flowRows: 0, outlierRows: 0, netflowRows: 0, healthRows: 0,
   };
 }
 const cp = (epoch: number, id: string, next: number): CheckpointMeta => ({ slot: epoch % 2, epoch, intentId: id, nextOffset: next, chunks: 1 });

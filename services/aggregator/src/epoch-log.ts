@@ -16,7 +16,7 @@ import { deflate, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import { assertIdentifier, type SqlClient } from '@streamlens/common';
 import { withRetry, type RetryHooks, type RetryPolicy } from './backoff.js';
-import type { SealedEpoch } from './partition-aggregator.js';
+import { healthRowCount, type SealedEpoch } from './partition-aggregator.js';
 
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
@@ -56,13 +56,15 @@ export interface Intent {
   flowRows: number;
   outlierRows: number;
   netflowRows: number;
+  /** Rows into stream_health, ptp_events, tmats_sightings and alerts. */
+  healthRows: number;
 }
 
 export function intentOf(e: SealedEpoch, intentId: string, prevIntentId: string, params: string): Intent {
   return {
     partition: e.partition, epoch: e.epoch, intentId, prevIntentId, startOffset: e.startOffset, nextOffset: e.nextOffset,
     watermarks: e.watermarks, maxKeys: e.maxKeys, params, messages: e.messages, records: e.records,
-    flowRows: e.flows.length, outlierRows: e.outliers.length, netflowRows: e.netflow.length,
+    flowRows: e.flows.length, outlierRows: e.outliers.length, netflowRows: e.netflow.length, healthRows: healthRowCount(e),
   };
 }
 
@@ -170,7 +172,7 @@ export class EpochLog {
       group_id: this.groupId, topic: this.topic, kafka_partition: i.partition, epoch: i.epoch, intent_id: i.intentId,
       prev_intent_id: i.prevIntentId, start_offset: i.startOffset ?? -1, next_offset: i.nextOffset ?? -1,
       watermarks: JSON.stringify(i.watermarks), max_keys: i.maxKeys, params: i.params, messages: i.messages, records: i.records,
-      flow_rows: i.flowRows, outlier_rows: i.outlierRows, netflow_rows: i.netflowRows, member_id: memberId,
+      flow_rows: i.flowRows, outlier_rows: i.outlierRows, netflow_rows: i.netflowRows, health_rows: i.healthRows, member_id: memberId,
     }));
     const token = 'intents/' + createHash('sha256').update(intents.map((i) => i.intentId).join(',')).digest('hex');
     await withRetry(`INSERT INTO ${this.db}.aggregator_intents`, this.retry,
@@ -209,7 +211,7 @@ export class EpochLog {
   async intents(partition: number, fromEpoch: number): Promise<Intent[]> {
     const rows = await this.sql.query<Record<string, unknown>>(
       `SELECT DISTINCT epoch, intent_id, prev_intent_id, start_offset, next_offset, watermarks, max_keys, params,
-              messages, records, flow_rows, outlier_rows, netflow_rows
+              messages, records, flow_rows, outlier_rows, netflow_rows, health_rows
        FROM ${this.db}.aggregator_intents
        WHERE group_id = {g:String} AND topic = {t:String} AND kafka_partition = {p:UInt32} AND epoch >= {e:UInt64}
        ORDER BY epoch, intent_id`, { g: this.groupId, t: this.topic, p: partition, e: fromEpoch });
@@ -218,6 +220,7 @@ export class EpochLog {
       startOffset: offsetOrNull(r.start_offset), nextOffset: offsetOrNull(r.next_offset),
       watermarks: JSON.parse(String(r.watermarks)) as Record<string, string>, maxKeys: num(r.max_keys), params: String(r.params),
       messages: num(r.messages), records: num(r.records), flowRows: num(r.flow_rows), outlierRows: num(r.outlier_rows), netflowRows: num(r.netflow_rows),
+      healthRows: num(r.health_rows),
     }));
   }
 

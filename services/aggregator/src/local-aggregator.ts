@@ -16,6 +16,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
 import { PartitionAggregator, type Rejection, type SealedEpoch } from './partition-aggregator.js';
 import type { LocalNetworksByAgent } from './local-networks.js';
 import type { AggBatch } from './enriched-decoder.js';
+import type { AlertRow } from './stream-health/alerts/alert-evaluator.js';
 
 export interface LocalAggregatorOptions {
   database: string;
@@ -31,6 +32,8 @@ export interface LocalAggregatorOptions {
   observer?: SinkObserver;
   /** Prefix of the deduplication tokens (default: random per instance). */
   runId?: string;
+  /** Called with the alerts of each flush once they are written (streamlens run prints them). */
+  onAlerts?: (alerts: AlertRow[]) => void;
 }
 
 export interface FlushResult {
@@ -38,6 +41,11 @@ export interface FlushResult {
   flows: number;
   outliers: number;
   netflow: number;
+  /** Rows written into stream_health, ptp_events, tmats_sightings and alerts. */
+  health: number;
+  ptpEvents: number;
+  tmats: number;
+  alerts: AlertRow[];
 }
 
 export class LocalAggregator {
@@ -89,15 +97,26 @@ export class LocalAggregator {
     const epochs = this.seal(o);
     // One block per table for all partitions (no partition moves here, so no per-partition replay to match).
     const flushNo = ++this.flushes;
-    const rows = { flows: epochs.flatMap((e) => e.flows), outliers: epochs.flatMap((e) => e.outliers), netflow: epochs.flatMap((e) => e.netflow) };
+    const rows = {
+      flows: epochs.flatMap((e) => e.flows), outliers: epochs.flatMap((e) => e.outliers), netflow: epochs.flatMap((e) => e.netflow),
+      health: epochs.flatMap((e) => e.health), ptpEvents: epochs.flatMap((e) => e.ptpEvents), tmats: epochs.flatMap((e) => e.tmats),
+      alerts: epochs.flatMap((e) => e.alerts),
+    };
     const write = this.writing.then(() => this.sink.write([{ tokenPrefix: `${this.runId}/${flushNo}`, rows }]));
     this.writing = write.catch(() => undefined);
-    return write.then(() => ({
-      epochs,
-      flows: epochs.reduce((n, e) => n + e.flows.length, 0),
-      outliers: epochs.reduce((n, e) => n + e.outliers.length, 0),
-      netflow: epochs.reduce((n, e) => n + e.netflow.length, 0),
-    }));
+    return write.then(() => {
+      if (rows.alerts.length) this.o.onAlerts?.(rows.alerts);
+      return {
+        epochs,
+        flows: rows.flows.length,
+        outliers: rows.outliers.length,
+        netflow: rows.netflow.length,
+        health: rows.health.length,
+        ptpEvents: rows.ptpEvents.length,
+        tmats: rows.tmats.length,
+        alerts: rows.alerts,
+      };
+    });
   }
 
   /** Seal every partition and return the epochs without writing them (flush() writes them). */

@@ -18,6 +18,18 @@ import type { NetflowPartRow } from './netflow-buckets.js';
 import type { OutlierRow } from './outliers.js';
 import type { LocalNetworksByAgent } from './local-networks.js';
 import type { AggBatch } from './enriched-decoder.js';
+import type { HealthOutput } from './stream-health/stream-health.js';
+import type { StreamHealthRow } from './stream-health/stream-window.js';
+import type { PtpEventRow } from './stream-health/ptp-events.js';
+import type { TmatsSightingRow } from './stream-health/tmats-sightings.js';
+import type { AlertRow } from './stream-health/alerts/alert-evaluator.js';
+
+/**
+ * Key in an epoch's recorded watermarks marking an end-of-input seal (every
+ * window closed, alert rules evaluated over their last partial window), so a
+ * replay of that epoch does the same. No capture point key starts with NUL.
+ */
+export const FINAL_MARK = '\u0000final';
 
 export type RejectReason = 'late' | 'future' | 'bad-time';
 
@@ -55,6 +67,16 @@ export interface SealedEpoch {
   flows: FlowRow[];
   outliers: OutlierRow[];
   netflow: NetflowPartRow[];
+  /** Stream health (empty when it is off). */
+  health: StreamHealthRow[];
+  ptpEvents: PtpEventRow[];
+  tmats: TmatsSightingRow[];
+  alerts: AlertRow[];
+}
+
+/** Rows an epoch inserts into the stream-health tables. */
+export function healthRowCount(e: Pick<SealedEpoch, 'health' | 'ptpEvents' | 'tmats' | 'alerts'>): number {
+  return e.health.length + e.ptpEvents.length + e.tmats.length + e.alerts.length;
 }
 
 export interface PartitionOptions {
@@ -99,6 +121,13 @@ export class PartitionAggregator {
   get keyCount(): number {
     let n = 0;
     for (const cp of this.capturePoints.values()) n += cp.table.size;
+    return n;
+  }
+
+  /** Telemetry and timing streams held. */
+  get streamCount(): number {
+    let n = 0;
+    for (const cp of this.capturePoints.values()) if (cp.health) n += cp.health.table.size;
     return n;
   }
 
@@ -177,7 +206,9 @@ export class PartitionAggregator {
   seal(o: SealOptions): SealedEpoch {
     const flows: FlowRow[] = [];
     const netflow: NetflowPartRow[] = [];
+    const health: HealthOutput = { health: [], ptpEvents: [], tmats: [], alerts: [] };
     const grids = [this.params.window, this.params.bucket];
+    const final = o.recordedWatermarks ? o.recordedWatermarks[FINAL_MARK] === '1' : o.closeAll === true;
     for (const cp of this.capturePoints.values()) {
       if (o.recordedWatermarks) {
         const wm = o.recordedWatermarks[cp.key];
@@ -190,13 +221,15 @@ export class PartitionAggregator {
       } else if (o.idleTimeoutMs > 0 && cp.openSlots > 0 && o.nowMs - cp.lastActivityMs >= o.idleTimeoutMs) {
         cp.watermark.closeAll(grids);
       }
-      cp.close(flows, netflow);
+      cp.close(flows, netflow, health, final);
     }
     this.enforceCap(o.maxKeys, flows);
+    this.enforceStreamCap(health);
     const watermarks: Record<string, string> = {};
     for (const cp of this.capturePoints.values()) {
       if (cp.watermark.hasWm) watermarks[cp.key] = timeString(cp.watermark.wmSec, cp.watermark.wmNs);
     }
+    if (final) watermarks[FINAL_MARK] = '1';
     this.epoch++;
     const sealed: SealedEpoch = {
       partition: this.partition,
@@ -210,12 +243,31 @@ export class PartitionAggregator {
       flows,
       outliers: this.outliers,
       netflow,
+      health: health.health,
+      ptpEvents: health.ptpEvents,
+      tmats: health.tmats,
+      alerts: health.alerts,
     };
     this.outliers = [];
     this.epochStart = null;
     this.messagesInEpoch = 0;
     this.recordsInEpoch = 0;
     return sealed;
+  }
+
+  /** Flush the least recently used streams (by epoch, then capture point order) until the stream cap holds. */
+  private enforceStreamCap(out: HealthOutput): void {
+    const cap = this.params.health?.maxStreams ?? Infinity;
+    let excess = this.streamCount - cap;
+    while (excess > 0) {
+      let victim: CapturePointState | null = null;
+      for (const cp of this.capturePoints.values()) {
+        const h = cp.health?.table.head ?? null;
+        if (h !== null && (victim === null || h.touchedEpoch < victim.health!.table.head!.touchedEpoch)) victim = cp;
+      }
+      if (victim === null || !victim.health!.evictOldest(out)) break;
+      excess--;
+    }
   }
 
   /** Flush the least recently used keys (by epoch, then capture point order) until `maxKeys` remain. */

@@ -231,9 +231,38 @@ export interface EnrichedBatch extends BatchHeader {
   records: EnrichedRecord[];
 }
 
+/** Value of a message on the alerts topic (schemas/avro/alert-record.avsc): a stream-health alert firing or resolving. */
+export interface AlertRecord {
+  agent_id: string;
+  interface: string;
+  ts_ns: bigint;
+  alert_id: string;
+  rule: string;
+  state: string;
+  severity: string;
+  metric: string;
+  value: number;
+  threshold: number;
+  comparison: string;
+  window_start_ns: bigint;
+  window_ns: number;
+  fired_at_ns: bigint;
+  kind: string;
+  src: string;
+  dst: string;
+  stream_id: number;
+  domain: number;
+  clock_id: string;
+  port_number: number;
+  message_type: string;
+  keyed_by: string;
+  stream: string;
+}
+
 export const SCHEMA_NAMES = {
   packetBatch: 'io.streamlens.v1.PacketBatch',
   enrichedBatch: 'io.streamlens.v1.EnrichedBatch',
+  alertRecord: 'io.streamlens.v1.AlertRecord',
 } as const;
 
 const EMPTY = Buffer.alloc(0);

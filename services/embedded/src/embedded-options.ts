@@ -21,7 +21,8 @@ export const storeOptions = {
   database: aggregatorOptions.database,
 };
 
-const AGGREGATION = ['window', 'bucket', 'lateness', 'idleTimeout', 'flowTimeout', 'outlierK', 'outlierWarmup', 'localNetworks', 'localNetworksByAgent', 'maxOpenKeys'] as const;
+const AGGREGATION = ['window', 'bucket', 'lateness', 'idleTimeout', 'flowTimeout', 'outlierK', 'outlierWarmup', 'localNetworks', 'localNetworksByAgent', 'maxOpenKeys',
+  'streamHealth', 'streamSilence', 'ptpTolerance', 'ptpResponseTimeout', 'maxStreams', 'alertRules'] as const;
 const AGENT = ['agentId', 'payloadCap', 'sampleRate', 'batchMaxRecords', 'batchMaxBytes', 'linger'] as const;
 
 export const pipelineOptions = {

@@ -11,6 +11,7 @@ import { PartitionAggregator } from '../partition-aggregator.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks, LocalNetworksByAgent } from '../local-networks.js';
 import type { EnrichedBatch, EnrichedRecord } from '@streamlens/common';
 import type { FlowRow } from '../flow-windows.js';
+import { streamHealthParamsOf } from '../aggregation-params.js';
 
 export interface HarnessSettings {
   windowMs?: number;
@@ -21,6 +22,13 @@ export interface HarnessSettings {
   flowTimeoutMs?: number;
   maxFutureSkewMs?: number;
   localNetworks?: readonly string[];
+  /** Stream health on (default) or off, and its settings. */
+  streamHealth?: boolean;
+  streamSilenceMs?: number;
+  ptpTolerance?: number;
+  ptpResponseTimeoutMs?: number;
+  maxStreams?: number;
+  alertRules?: unknown;
 }
 
 export function aggregationParams(s: HarnessSettings = {}): AggregationParams {
@@ -30,6 +38,10 @@ export function aggregationParams(s: HarnessSettings = {}): AggregationParams {
     latenessNs: (s.latenessMs ?? 2000) * 1e6,
     outliers: { k: s.k ?? 3, warmup: s.warmup ?? 10 },
     flowTimeoutNs: (s.flowTimeoutMs ?? 3_600_000) * 1e6,
+    health: streamHealthParamsOf({
+      window: s.windowMs ?? 1000, lateness: s.latenessMs ?? 2000, streamHealth: s.streamHealth, streamSilence: s.streamSilenceMs,
+      ptpTolerance: s.ptpTolerance, ptpResponseTimeout: s.ptpResponseTimeoutMs, maxStreams: s.maxStreams, alertRules: s.alertRules,
+    }),
   };
 }
 

@@ -21,6 +21,7 @@ export const AVRO_SCHEMA_DIR = fileURLToPath(new URL('../../../../schemas/avro/'
 export const TOPIC_SCHEMAS = {
   packets: 'io.streamlens.v1.PacketBatch',
   enriched: 'io.streamlens.v1.EnrichedBatch',
+  alerts: 'io.streamlens.v1.AlertRecord',
 } as const;
 
 function readJson(path: string): AvroSchema {

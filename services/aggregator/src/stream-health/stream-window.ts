@@ -1,0 +1,197 @@
+/**
+ * One stream's integrity and timing figures over one flows window, and the
+ * `stream_health` row it becomes when the window closes. Every column is a
+ * count, a sum, a min or a max, so the rows of a stream sum over any span
+ * (docs/stream-health.md, "Tables").
+ */
+import { addIatSample, type IatSums } from '../inter-arrival.js';
+import { timeString, type TimeGrid } from '../event-time.js';
+import { STREAM_KIND_NAMES, PTP_TYPE_NAMES, streamSrcText, streamDstText, type Stream } from './streams.js';
+
+/** logMessageInterval value meaning "not applicable". */
+export const LOG_INTERVAL_NONE = 127;
+
+export class StreamWindow implements IatSums {
+  packets = 0;
+  lost = 0;
+  duplicates = 0;
+  outOfOrder = 0;
+  restarts = 0;
+  gaps = 0;
+  maxGap = 0;
+  silences = 0;
+  /** Sequence of the window's first packet (-1 before it). */
+  firstSeq = -1;
+  /** The stream's newest sequence after the window's last packet. */
+  lastSeq = 0;
+  firstSec = 0;
+  firstNs = 0;
+  lastSec = 0;
+  lastNs = 0;
+  iatCount = 0;
+  iatSum = 0;
+  iatSumSq = 0;
+  iatMin = 0;
+  iatMax = 0;
+  /** PTP: the logMessageInterval of the window's last packet (127: none). */
+  logInterval = LOG_INTERVAL_NONE;
+  offTolerance = 0;
+  /** PTP pairing, on the request (or Sync) stream: requests answered / never answered. */
+  answered = 0;
+  unanswered = 0;
+  /** Two-step Syncs without Follow_Up; two-step Pdelay_Resps without Pdelay_Resp_Follow_Up. */
+  followUpMissing = 0;
+  /** On a response stream: responses that matched no request. */
+  unmatched = 0;
+  respCount = 0;
+  respSum = 0;
+  respMin = 0;
+  respMax = 0;
+  corrCount = 0;
+  corrSum = 0;
+  corrMin = 0;
+  corrMax = 0;
+  /** Emitted (closed, or flushed early with its stream). */
+  done = false;
+
+  constructor(readonly stream: Stream, readonly index: number) {}
+
+  addPacket(sec: number, ns: number): void {
+    if (this.packets === 0 || sec < this.firstSec || (sec === this.firstSec && ns < this.firstNs)) {
+      this.firstSec = sec;
+      this.firstNs = ns;
+    }
+    if (this.packets === 0 || sec > this.lastSec || (sec === this.lastSec && ns > this.lastNs)) {
+      this.lastSec = sec;
+      this.lastNs = ns;
+    }
+    this.packets++;
+  }
+
+  addInterval(iat: number): void {
+    addIatSample(this, iat);
+  }
+
+  addResponse(ns: number): void {
+    if (this.respCount === 0 || ns < this.respMin) this.respMin = ns;
+    if (this.respCount === 0 || ns > this.respMax) this.respMax = ns;
+    this.respCount++;
+    this.respSum += ns;
+  }
+
+  addCorrection(ns: number): void {
+    if (this.corrCount === 0 || ns < this.corrMin) this.corrMin = ns;
+    if (this.corrCount === 0 || ns > this.corrMax) this.corrMax = ns;
+    this.corrCount++;
+    this.corrSum += ns;
+  }
+}
+
+/** One row of stream_health (JSON for ClickHouse; 64-bit times as strings). */
+export interface StreamHealthRow {
+  agent_id: string;
+  interface: string;
+  window_start_ns: string;
+  window_ns: number;
+  kind: string;
+  src_ip: string;
+  dst_ip: string;
+  stream_id: number;
+  domain: number;
+  clock_id: string;
+  port_number: number;
+  message_type: string;
+  keyed_by: string;
+  counter_bits: number;
+  packets: number;
+  lost: number;
+  duplicates: number;
+  out_of_order: number;
+  restarts: number;
+  gaps: number;
+  max_gap: number;
+  silences: number;
+  first_seq: number;
+  last_seq: number;
+  first_ts_ns: string;
+  last_ts_ns: string;
+  iat_count: number;
+  iat_sum_ns: number;
+  iat_sumsq_ns2: number;
+  iat_min_ns: number;
+  iat_max_ns: number;
+  log_message_interval: number;
+  advertised_interval_ns: number;
+  off_tolerance: number;
+  answered: number;
+  unanswered: number;
+  follow_up_missing: number;
+  unmatched: number;
+  response_count: number;
+  response_sum_ns: number;
+  response_min_ns: number;
+  response_max_ns: number;
+  correction_count: number;
+  correction_sum_ns: number;
+  correction_min_ns: number;
+  correction_max_ns: number;
+}
+
+/** 2^log seconds in ns (0 when not applicable or out of the plausible range). */
+export function advertisedIntervalNs(log: number): number {
+  if (log === LOG_INTERVAL_NONE || log < -30 || log > 30) return 0;
+  return Math.round(2 ** log * 1e9);
+}
+
+export function streamHealthRow(agentId: string, iface: string, w: StreamWindow, grid: TimeGrid): StreamHealthRow {
+  const s = w.stream;
+  const ptp = s.isPtp;
+  return {
+    agent_id: agentId,
+    interface: iface,
+    window_start_ns: grid.startString(w.index),
+    window_ns: grid.sizeNs,
+    kind: STREAM_KIND_NAMES[s.kind],
+    src_ip: streamSrcText(s),
+    dst_ip: streamDstText(s),
+    stream_id: ptp ? 0 : s.id,
+    domain: s.domain,
+    clock_id: s.clockId,
+    port_number: s.port,
+    message_type: ptp ? PTP_TYPE_NAMES[s.id] : '',
+    keyed_by: ptp ? (s.keyedByRequester ? 'requesting' : 'source') : '',
+    counter_bits: s.seq.bits,
+    packets: w.packets,
+    lost: w.lost,
+    duplicates: w.duplicates,
+    out_of_order: w.outOfOrder,
+    restarts: w.restarts,
+    gaps: w.gaps,
+    max_gap: w.maxGap,
+    silences: w.silences,
+    first_seq: w.firstSeq < 0 ? 0 : w.firstSeq,
+    last_seq: w.lastSeq,
+    first_ts_ns: timeString(w.firstSec, w.firstNs),
+    last_ts_ns: timeString(w.lastSec, w.lastNs),
+    iat_count: w.iatCount,
+    iat_sum_ns: w.iatSum,
+    iat_sumsq_ns2: w.iatSumSq,
+    iat_min_ns: w.iatMin,
+    iat_max_ns: w.iatMax,
+    log_message_interval: w.logInterval,
+    advertised_interval_ns: advertisedIntervalNs(w.logInterval),
+    off_tolerance: w.offTolerance,
+    answered: w.answered,
+    unanswered: w.unanswered,
+    follow_up_missing: w.followUpMissing,
+    unmatched: w.unmatched,
+    response_count: w.respCount,
+    response_sum_ns: w.respSum,
+    response_min_ns: w.respMin,
+    response_max_ns: w.respMax,
+    correction_count: w.corrCount,
+    correction_sum_ns: w.corrSum,
+    correction_min_ns: w.corrMin,
+    correction_max_ns: w.corrMax,
+  };
+}

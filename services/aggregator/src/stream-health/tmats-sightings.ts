@@ -1,0 +1,168 @@
+/**
+ * TMATS sightings (table tmats_sightings): per capture point, window, sender
+ * and setup-record content, when it was seen and how often, with the
+ * program name, data sources and channels the setup record declares. A
+ * recorder repeating the same TMATS every second gives one row per window;
+ * a changed setup record (another program, channels added) starts a row of
+ * its own, so the table shows when a recorder's configuration changed.
+ *
+ * Only complete setup records count (a segmented TMATS is counted once, by
+ * the record whose datagram completed it). TMATS is rare (about one packet a
+ * second per recorder), so this path may allocate.
+ */
+import type { AggRecord, AggTmats } from '../enriched-decoder.js';
+import { timeString, type TimeGrid } from '../event-time.js';
+import { v4String, v6String } from '../flow-key.js';
+
+const TMATS_DATA_TYPE = 0x01;
+
+export class TmatsSighting {
+  packets = 0;
+  configChanged = 0;
+  firstSec = 0;
+  firstNs = 0;
+  lastSec = 0;
+  lastNs = 0;
+
+  constructor(
+    readonly index: number,
+    readonly key: string,
+    readonly src: string,
+    readonly dst: string,
+    readonly srcPort: number,
+    readonly dstPort: number,
+    readonly channelId: number,
+    readonly t: TmatsContent,
+  ) {}
+
+  add(sec: number, ns: number, configChanged: boolean): void {
+    if (this.packets === 0 || sec < this.firstSec || (sec === this.firstSec && ns < this.firstNs)) {
+      this.firstSec = sec;
+      this.firstNs = ns;
+    }
+    if (this.packets === 0 || sec > this.lastSec || (sec === this.lastSec && ns > this.lastNs)) {
+      this.lastSec = sec;
+      this.lastNs = ns;
+    }
+    this.packets++;
+    if (configChanged) this.configChanged++;
+  }
+}
+
+/** The parts of a setup record a sighting keeps (copied out of the decoder's reused objects). */
+export interface TmatsContent {
+  irig106_release: number;
+  format: string;
+  program_name: string;
+  test_article: string;
+  irig106_edition: string;
+  origination_date: string;
+  attribute_count: number;
+  data_source_ids: string[];
+  data_source_types: string[];
+  channel_ids: number[];
+  channel_types: string[];
+  channel_names: string[];
+  channel_data_sources: string[];
+  channel_recorders: string[];
+  channel_enabled: number[];
+}
+
+export function tmatsContent(t: AggTmats): TmatsContent {
+  return {
+    irig106_release: t.irig106_release,
+    format: t.format,
+    program_name: t.program_name,
+    test_article: t.test_article,
+    irig106_edition: t.irig106_edition,
+    origination_date: t.origination_date,
+    attribute_count: t.attribute_count,
+    data_source_ids: t.data_sources.map((d) => d.id),
+    data_source_types: t.data_sources.map((d) => d.type),
+    channel_ids: t.channels.map((c) => c.channel_id),
+    channel_types: t.channels.map((c) => c.data_type),
+    channel_names: t.channels.map((c) => c.name),
+    channel_data_sources: t.channels.map((c) => c.data_source_id),
+    channel_recorders: t.channels.map((c) => c.recorder_id),
+    channel_enabled: t.channels.map((c) => (c.enabled ? 1 : 0)),
+  };
+}
+
+/** One row of tmats_sightings. */
+export interface TmatsSightingRow extends TmatsContent {
+  agent_id: string;
+  interface: string;
+  window_start_ns: string;
+  window_ns: number;
+  src_ip: string;
+  dst_ip: string;
+  src_port: number;
+  dst_port: number;
+  channel_id: number;
+  first_ts_ns: string;
+  last_ts_ns: string;
+  packets: number;
+  config_changed: number;
+}
+
+function ipText(b: Buffer): string {
+  return b.length === 4 ? v4String(b.readUInt32BE(0)) : b.length === 16 ? v6String(b) : '::';
+}
+
+export class TmatsSightings {
+  /** Open windows: index → sightings by key. */
+  readonly windows = new Map<number, Map<string, TmatsSighting>>();
+
+  /** A record that carries a complete TMATS setup record. */
+  add(rec: AggRecord, t: AggTmats, widx: number, sec: number, ns: number): void {
+    const p = rec.packet;
+    const ip = p.ip_version !== 0 && (p.src_ip.length === 4 || p.src_ip.length === 16) && p.src_ip.length === p.dst_ip.length;
+    const src = ip ? ipText(p.src_ip) : '::';
+    const dst = ip ? ipText(p.dst_ip) : '::';
+    let channelId = 0;
+    const packets = rec.ch10!.packets;
+    for (let i = 0; i < packets.length; i++) {
+      if (packets[i].data_type === TMATS_DATA_TYPE) {
+        channelId = packets[i].channel_id;
+        break;
+      }
+    }
+    const content = tmatsContent(t);
+    const key = JSON.stringify([src, dst, p.src_port, p.dst_port, channelId, content]);
+    let win = this.windows.get(widx);
+    if (!win) this.windows.set(widx, (win = new Map()));
+    let s = win.get(key);
+    if (!s) win.set(key, (s = new TmatsSighting(widx, key, src, dst, p.src_port, p.dst_port, channelId, content)));
+    s.add(sec, ns, t.config_changed);
+  }
+
+  /** Rows of the windows before `closeIdx` (every window when closeIdx is Infinity), in a fixed order. */
+  close(closeIdx: number, agentId: string, iface: string, grid: TimeGrid, out: TmatsSightingRow[]): void {
+    const idxs = [...this.windows.keys()].filter((i) => i < closeIdx).sort((a, b) => a - b);
+    for (const idx of idxs) {
+      const win = this.windows.get(idx)!;
+      this.windows.delete(idx);
+      const list = [...win.values()].sort((a, b) => a.firstSec - b.firstSec || a.firstNs - b.firstNs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const s of list) out.push(sightingRow(agentId, iface, s, grid));
+    }
+  }
+}
+
+export function sightingRow(agentId: string, iface: string, s: TmatsSighting, grid: TimeGrid): TmatsSightingRow {
+  return {
+    agent_id: agentId,
+    interface: iface,
+    window_start_ns: grid.startString(s.index),
+    window_ns: grid.sizeNs,
+    src_ip: s.src,
+    dst_ip: s.dst,
+    src_port: s.srcPort,
+    dst_port: s.dstPort,
+    channel_id: s.channelId,
+    first_ts_ns: timeString(s.firstSec, s.firstNs),
+    last_ts_ns: timeString(s.lastSec, s.lastNs),
+    packets: s.packets,
+    config_changed: s.configChanged,
+    ...s.t,
+  };
+}
