@@ -29,3 +29,6 @@ export * from './stream-health/ptp-pairing.js';
 export * from './stream-health/tmats-sightings.js';
 export * from './stream-health/alerts/alert-rules.js';
 export * from './stream-health/alerts/alert-evaluator.js';
+export * from './stream-health/health-report.js';
+export * from './stream-health/alerts/alert-format.js';
+export * from './stream-health/alerts/alert-publisher.js';

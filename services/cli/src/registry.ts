@@ -26,7 +26,12 @@ export const COMMANDS: CommandEntry[] = [
     available: true,
     load: async () => (await import('./commands/sql.js')).default,
   },
-  pending('health', 'Print the stream-health report (loss, restarts, PTP timing) of a store or server', 'stream health, issue 11'),
+  {
+    name: 'health',
+    summary: 'Print the stream-health report (loss, restarts, PTP timing, grandmaster changes, alerts) of a store or server',
+    available: true,
+    load: async () => (await import('./commands/health.js')).default,
+  },
   {
     name: 'agent',
     summary: 'Capture agent: live capture or file replay, decode, publish to Kafka',

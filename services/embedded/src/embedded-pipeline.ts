@@ -15,7 +15,7 @@ import { AvroCodec, type Logger, type SqlClient } from '@streamlens/common';
 import { AgentMetrics, FramePipeline, type CoarseClock } from '@streamlens/capture-agent';
 import { Dissector, DissectorBatchCodec, EnrichedRouter, type DissectorSettings } from '@streamlens/dissector';
 import {
-  EnrichedDecoder, LocalAggregator, aggregationParamsOf, localNetworksOf, type AggregationOptionValues,
+  EnrichedDecoder, LocalAggregator, aggregationParamsOf, localNetworksOf, type AggregationOptionValues, type AlertRow,
 } from '@streamlens/aggregator';
 import { InProcessBus, type BusTopic } from './bus.js';
 
@@ -38,6 +38,8 @@ export interface EmbeddedPipelineOptions {
   epochRecords: number;
   /** Prefix of the insert deduplication tokens. */
   runId: string;
+  /** Alerts of each write, once stored (streamlens run prints them). */
+  onAlerts?: (alerts: AlertRow[]) => void;
 }
 
 export interface EmbeddedStats {
@@ -46,7 +48,8 @@ export interface EmbeddedStats {
   packetBatches: number;
   enrichedMessages: number;
   late: number;
-  rowsWritten: { flows: number; outliers: number; netflow: number };
+  /** health: rows into stream_health, ptp_events, tmats_sightings and alerts. */
+  rowsWritten: { flows: number; outliers: number; netflow: number; health: number };
   dissectorInternalErrors: number;
   decodeErrors: number;
   /** Earliest and latest capture time seen, epoch ns (null before the first record). */
@@ -73,7 +76,7 @@ export class EmbeddedPipeline {
   private waiters: (() => void)[] = [];
   private failure: Error | null = null;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private readonly stats = { records: 0, late: 0, rows: { flows: 0, outliers: 0, netflow: 0 } };
+  private readonly stats = { records: 0, late: 0, rows: { flows: 0, outliers: 0, netflow: 0, health: 0 } };
   /** Capture time span seen (epoch ns), for the summary's queries. */
   private firstNs: bigint | null = null;
   private lastNs: bigint | null = null;
@@ -89,6 +92,7 @@ export class EmbeddedPipeline {
       localNetworks: localNetworksOf(o.aggregation),
       maxOpenKeys: o.aggregation.maxOpenKeys,
       runId: o.runId,
+      onAlerts: o.onAlerts,
     });
     // Dissector stage: packets topic in, enriched topic out (re-routed like the service).
     this.packets.subscribe((_partition, _offset, value) => {
@@ -165,6 +169,7 @@ export class EmbeddedPipeline {
         this.stats.rows.flows += r.flows;
         this.stats.rows.outliers += r.outliers;
         this.stats.rows.netflow += r.netflow;
+        this.stats.rows.health += r.health + r.ptpEvents + r.tmats + r.alerts.length;
       }, (err: unknown) => {
         this.failure ??= err as Error;
         this.o.logger.error({ err: (err as Error).message }, 'writing to the store failed');

@@ -5,6 +5,7 @@
  * the run's capture points and time span.
  */
 import type { SqlClient } from '@streamlens/common';
+import { renderHealthReport } from '@streamlens/aggregator';
 import type { EmbeddedStats } from './embedded-pipeline.js';
 
 export interface SummaryScope {
@@ -87,5 +88,10 @@ export async function renderSummary(sql: SqlClient, scope: SummaryScope, stats: 
     if (!text.trim()) continue;
     out.push('', s.title, text.trimEnd());
   }
+  // Stream health last: loss, restarts, PTP timing and events, TMATS, alerts (docs/stream-health.md).
+  const health = await renderHealthReport(sql, {
+    database: scope.database, agentId: scope.agentId, fromNs: BigInt(params.from), toNs: scope.lastNs, rows: scope.rows,
+  });
+  if (health.length) out.push('', ...health);
   return out.join('\n') + '\n';
 }

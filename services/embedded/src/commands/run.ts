@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { ConfigError, createLogger, formatHelp, loadConfig, migrate, type Command } from '@streamlens/common';
 import { DEFAULT_PAYLOAD_CAP, LiveCapture } from '@streamlens/capture-agent';
 import { dissectorSettings } from '@streamlens/dissector';
+import { formatAlertLine } from '@streamlens/aggregator';
 import { ChdbSqlClient } from '../chdb-store.js';
 import { EmbeddedPipeline } from '../embedded-pipeline.js';
 import { defaultAgentId, normalizeArgv, runOptions } from '../embedded-options.js';
@@ -46,6 +47,7 @@ export const runCommand: Command = {
         store, database: c.database, logger, agentId, agentRun: runId, partitions: c.partitions, sampleRate: c.sampleRate,
         payloadCap: c.payloadCap ?? DEFAULT_PAYLOAD_CAP, batchMaxRecords: c.batchMaxRecords, batchMaxBytes: c.batchMaxBytes,
         lingerMs: c.linger, dissector, aggregation: c, epochRecords: c.epochRecords, runId,
+        onAlerts: (alerts) => { for (const a of alerts) process.stdout.write(`${formatAlertLine(a)}\n`); },
       });
       await pipeline.start();
       const runs = new IngestRuns(store, c.database);
