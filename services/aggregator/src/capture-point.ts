@@ -92,7 +92,12 @@ export class CapturePointState {
    */
   ingest(rec: AggRecord, sec: number, ns: number, sampleRate: number, epoch: number, outliersOut: OutlierRow[]): Ingested {
     const wm = this.watermark;
-    if (wm.isLate(sec, ns)) return Ingested.Late;
+    if (wm.isLate(sec, ns)) {
+      // Too late for its window (and for flows), but it did arrive: a stream's sequence must see it, or
+      // timestamps that jump back would look like loss. It counts at the watermark's time.
+      if (this.health !== null && sampleRate === 1) this.health.ingest(rec, wm.wmSec, wm.wmNs, this.params.window.index(wm.wmSec, wm.wmNs), epoch);
+      return Ingested.Late;
+    }
     wm.observe(sec, ns);
     const p = rec.packet;
     const k = this.keyOf(rec, epoch);

@@ -21,6 +21,7 @@
  */
 import { diffNs, timeString, addOffset, type SplitTime } from '../event-time.js';
 import type { AggPtpAnnounce } from '../enriched-decoder.js';
+import { silenceThreshold, typicalAfter } from './typical-interval.js';
 
 export type PtpEventType = 'clock_appeared' | 'clock_silent' | 'gm_seen' | 'gm_change' | 'announce_change';
 
@@ -145,8 +146,7 @@ export class PtpEvents {
   }
 
   threshold(c: ClockState): number {
-    const t = 8 * c.typical;
-    return t > this.silenceNs ? t : this.silenceNs;
+    return silenceThreshold(c.typical, this.silenceNs);
   }
 
   private row(sec: number, ns: number, domain: number, event: PtpEventType, clockId: string, port: number,
@@ -180,9 +180,8 @@ export class PtpEvents {
       c.silent = false;
       out.push(this.row(sec, ns, domain, 'clock_appeared', clockId, port, '', '', '',
         `after ${(elapsed / 1e9).toFixed(3)} s of silence`, frameNo));
-    } else {
-      c.typical = c.typical === 0 ? elapsed : c.typical + (elapsed - c.typical) / 8;
     }
+    c.typical = typicalAfter(c.typical, elapsed);
     c.lastSec = sec;
     c.lastNs = ns;
     return c;

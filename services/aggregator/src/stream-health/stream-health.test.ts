@@ -10,6 +10,7 @@ import { telemetryCapture, expectedAlerts } from '../../../../test/generators/te
 import { enrichedBatchesOf, type RoutedEnrichedBatch } from '../../../../test/generators/telemetry-batches.js';
 import { compareAlerts, compareEvents, compareHealthRows, compareSightings, ruleConfig, TEST_RULES } from '../../../../test/generators/telemetry-truth.js';
 import { newPartition } from '../testing/aggregator-harness.js';
+import { enrichedRecord, ip4 } from '../testing/synthetic-traffic.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint-format.js';
 import { FrameTypeIds } from '../flow-key.js';
 import { IngestCounters } from '../capture-point.js';
@@ -93,5 +94,59 @@ describe('stream health on a generated capture with known truth', () => {
 
   it('continues exactly after a checkpoint restore at every seal', () => {
     check(aggregate(b4, 4, 5, true));
+  });
+});
+
+describe('stream health edge cases', () => {
+  const ienaRec = (seq: number, offsetNs: number) => {
+    const r = enrichedRecord({ frameType: 'IENA-D', protocols: ['eth', 'ipv4', 'udp', 'iena'], wireLen: 100, src: ip4('10.1.1.1'), dst: ip4('235.0.0.9'), sport: 5000, dport: 5000 });
+    r.iena = { key: 7, size_words: 8, time_us: 0, key_status: 0, n2_status: 0, sequence: seq, type: 'D', type_source: 'heuristic', type_candidates: [], trailer: 0xdead, param_count: 0, params: [] };
+    r.packet.ts_offset_ns = offsetNs;
+    return r;
+  };
+  const batch = (records: ReturnType<typeof ienaRec>[], sampleRate = 1) => ({
+    agent_id: 'a', interface: 'i', link_type: 1, agent_run: 'r', batch_seq: 0, base_ts_ns: 1_732_000_010_000_000_000n, sample_rate: sampleRate, records,
+  });
+  const totals = (e: SealedEpoch) => e.health.reduce((t, r) => ({ packets: t.packets + r.packets, lost: t.lost + r.lost, restarts: t.restarts + r.restarts }),
+    { packets: 0, lost: 0, restarts: 0 });
+
+  it('a record too late for the flows still counts in its stream: no false loss when timestamps jump back', () => {
+    const pa = newPartition(0);
+    const recs = Array.from({ length: 400 }, (_, i) => ienaRec(i, i * 10_000_000));
+    recs[300].packet.ts_offset_ns = 0; // stamped 3 s back: behind the watermark
+    const rejected = pa.ingestBatch(batch(recs) as never, 0, 0, 0);
+    expect(rejected).toEqual([{ index: 300, reason: 'late' }]);
+    const e = pa.seal({ nowMs: 0, idleTimeoutMs: 0, maxKeys: 100, closeAll: true });
+    expect(totals(e)).toEqual({ packets: 400, lost: 0, restarts: 0 });
+    expect(e.flows.reduce((n, r) => n + r.packets, 0)).toBe(399);
+  });
+
+  it('sampled batches are not tracked (sequence continuity needs every packet)', () => {
+    const shared = { ftIds: new FrameTypeIds(), counters: new IngestCounters() };
+    const pa = newPartition(0, {}, shared);
+    pa.ingestBatch(batch([0, 5, 10].map((s, i) => ienaRec(s, i * 1_000_000)), 5) as never, 0, 0, 0);
+    const e = pa.seal({ nowMs: 0, idleTimeoutMs: 0, maxKeys: 100, closeAll: true });
+    expect(e.health).toEqual([]);
+    expect(shared.counters.health.sampledSkipped).toBe(3);
+  });
+
+  it('beyond the stream cap the least recently seen streams are flushed early, nothing counted twice', () => {
+    const shared = { ftIds: new FrameTypeIds(), counters: new IngestCounters() };
+    const pa = newPartition(0, { maxStreams: 100 }, shared);
+    const keyRec = (key: number, seq: number, off: number) => {
+      const r = ienaRec(seq, off);
+      r.iena!.key = key;
+      return r;
+    };
+    const rows: SealedEpoch['health'] = [];
+    for (let round = 0; round < 3; round++) {
+      pa.ingestBatch(batch(Array.from({ length: 150 }, (_, k) => keyRec(k, round, round * 1_000_000 + k))) as never, round, 0, 0);
+      rows.push(...pa.seal({ nowMs: 0, idleTimeoutMs: 0, maxKeys: 1e6 }).health);
+    }
+    rows.push(...pa.seal({ nowMs: 0, idleTimeoutMs: 0, maxKeys: 1e6, closeAll: true }).health);
+    expect(pa.streamCount).toBeLessThanOrEqual(100);
+    expect(shared.counters.health.streamsEvicted).toBeGreaterThan(0);
+    expect(rows.reduce((n, r) => n + r.packets, 0)).toBe(450);
+    expect(rows.reduce((n, r) => n + r.lost, 0)).toBe(0);
   });
 });

@@ -11,10 +11,10 @@
  * flows windows, what it emits depends only on the records and the
  * watermark, not on when the seals happen (docs/stream-health.md).
  */
-import { diffNs, type SplitTime, type TimeGrid } from '../event-time.js';
-import { v6String } from '../flow-key.js';
+import { diffNs, type TimeGrid } from '../event-time.js';
 import type { AggPtp, AggRecord } from '../enriched-decoder.js';
 import { SeqVerdict } from './sequence-tracker.js';
+import { silenceThreshold, typicalAfter } from './typical-interval.js';
 import {
   AddrFamily, isPtpResponse, kindBits, PTP_ANNOUNCE, PTP_DELAY_REQ, PTP_DELAY_RESP, PTP_FOLLOW_UP, PTP_PDELAY_REQ, PTP_PDELAY_RESP,
   PTP_PDELAY_RESP_FOLLOW_UP, PTP_SYNC, Stream, StreamKind, streamKeyText, StreamTable, v4Tail,
@@ -65,8 +65,6 @@ export interface HealthOutput {
 const PTP_TWO_STEP = 0x0200;
 const MGMT_RESPONSE = 2;
 const MGMT_ACKNOWLEDGE = 4;
-
-const st: SplitTime = { sec: 0, ns: 0 };
 
 export class CapturePointHealth {
   readonly table = new StreamTable();
@@ -275,8 +273,7 @@ export class CapturePointHealth {
   }
 
   silenceOf(s: Stream): number {
-    const t = 8 * s.typical;
-    return t > this.hp.silenceNs ? t : this.hp.silenceNs;
+    return silenceThreshold(s.typical, this.hp.silenceNs);
   }
 
   /** One packet of stream `s` with sequence `seq` (reduced to `bits`). */
@@ -310,15 +307,19 @@ export class CapturePointHealth {
     w.lastSeq = s.seq.last;
     let iat = -1;
     if (v !== SeqVerdict.Duplicate) {
-      if (s.hasIv && !silent) {
-        const d = diffNs(sec, ns, s.ivSec, s.ivNs);
+      let d = -1;
+      if (s.hasIv) {
+        d = diffNs(sec, ns, s.ivSec, s.ivNs);
         if (d >= 0) {
-          iat = d;
-          w.addInterval(d);
-          s.typical = s.typical === 0 ? d : s.typical + (d - s.typical) / 8;
+          // intervals across a silence are not timing samples, but they teach a slow stream its cadence
+          if (!silent) {
+            iat = d;
+            w.addInterval(d);
+          }
+          s.typical = typicalAfter(s.typical, d);
         }
       }
-      if (!s.hasIv || iat >= 0 || silent) {
+      if (!s.hasIv || d >= 0) {
         s.hasIv = true;
         s.ivSec = sec;
         s.ivNs = ns;
@@ -532,10 +533,3 @@ export class CapturePointHealth {
     return true;
   }
 }
-
-/** IPv6 text of a 16-byte key part (for tests and logs). */
-export function v6Text(b: Buffer): string {
-  return v6String(b);
-}
-
-void st;
