@@ -1,8 +1,11 @@
 /**
  * npm run bench:dissector: records/s of one dissector worker without Kafka.
  *
- *   Avro PacketBatch message → decode → Dissector.dissectBatch → encode EnrichedBatch message
+ *   Avro PacketBatch message → MessageDissector.dissect → EnrichedBatch message(s)
  *
+ * as the worker runs it (--path message, the default: each record read,
+ * dissected and written at once), or batch at a time (--path batch: decode
+ * the whole message → Dissector.dissectBatch → encode, timed per stage),
  * with the real codec (AvroCodec), on a mixed capture (mixed-traffic.ts: real
  * Chapter 10 / PTP / IENA frames from the public captures plus generated
  * TCP/UDP/DNS/TLS/HTTP traffic). The PacketBatch messages are prepared from
@@ -14,8 +17,9 @@
  * one core (`taskset -c 0`; --no-pin to skip) for a per-worker figure.
  *
  * Options: --records N (default 1000000), --telemetry SHARE (0.35),
- * --batch N (1000 records per message), --seed N, --no-tshark, --avsc (use
- * avsc's generic codec instead of the dissector's compiled one, to compare).
+ * --batch N (1000 records per message), --seed N, --no-tshark, --path
+ * message|batch, --avsc (batch path with avsc's generic codec instead of the
+ * dissector's compiled one, to compare).
  */
 import { CAPTURES_DIR } from '@streamlens/common/testing';
 import { spawnSync } from 'node:child_process';
@@ -24,7 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { CaptureFileReader, decodeFrame } from '@streamlens/capture-agent';
 import { AvroCodec, emptyPacketRecord, SCHEMA_NAMES, type EnrichedBatch, type PacketBatch, type PacketRecord } from '@streamlens/common';
-import { Dissector, DissectorBatchCodec, frameTypeFamily } from '@streamlens/dissector';
+import { Dissector, DissectorBatchCodec, frameTypeFamily, MessageDissector } from '@streamlens/dissector';
 import { ensureMix } from './mixed-traffic.js';
 
 function arg(name: string, fallback: string): string {
@@ -46,6 +50,8 @@ const codec = AvroCodec.forStreamLens();
 /** The dissector's message codec (compiled from the contracts, byte-identical to AvroCodec). */
 const batchCodec = new DissectorBatchCodec(codec);
 const AVSC = process.argv.includes('--avsc');
+/** The worker's streaming path (MessageDissector) unless --path batch (or --avsc). */
+const MESSAGE_PATH = !AVSC && arg('path', 'message') === 'message';
 let peakRss = 0;
 const sampleRss = () => {
   const r = process.memoryUsage.rss();
@@ -101,11 +107,20 @@ async function* messageChunks(path: string): AsyncGenerator<Buffer[]> {
  */
 const REPASSES = 7;
 function steadyState(d: Dissector, chunk: Buffer[]): { best: number[]; median: number[] } {
+  const stage = MESSAGE_PATH ? new MessageDissector(d, codec) : null;
   const passes: number[][] = [];
   for (let k = 0; k < REPASSES; k++) {
     const st = [0, 0, 0];
     let n = 0;
     for (const msg of chunk) {
+      if (stage) {
+        const c0 = process.cpuUsage();
+        const r = stage.dissect(msg);
+        const c = process.cpuUsage(c0);
+        st[1] += c.user + c.system;
+        n += r.records;
+        continue;
+      }
       let c0 = process.cpuUsage();
       const batch = batchCodec.decodePacketBatch(msg);
       let c = process.cpuUsage(c0);
@@ -139,7 +154,21 @@ interface Totals {
 
 function process1(d: Dissector, messages: Buffer[], t: Totals | null): void {
   const cpu0 = process.cpuUsage();
-  for (const msg of messages) {
+  if (MESSAGE_PATH) {
+    const stage = stageOf(d);
+    for (const msg of messages) {
+      const a = performance.now();
+      const r = stage.dissect(msg);
+      const b = performance.now();
+      if (t) {
+        t.dissectMs += b - a;
+        t.records += r.records;
+        t.bytesIn += msg.length;
+        for (const m of r.messages) t.bytesOut += m.value.length;
+      }
+    }
+  }
+  for (const msg of MESSAGE_PATH ? [] : messages) {
     const a = performance.now();
     const batch = AVSC ? codec.decode<PacketBatch>(msg, SCHEMA_NAMES.packetBatch).value : batchCodec.decodePacketBatch(msg);
     const b = performance.now();
@@ -167,6 +196,23 @@ function process1(d: Dissector, messages: Buffer[], t: Totals | null): void {
   sampleRss();
 }
 
+const stages = new WeakMap<Dissector, MessageDissector>();
+function stageOf(d: Dissector): MessageDissector {
+  let s = stages.get(d);
+  if (!s) stages.set(d, (s = new MessageDissector(d, codec)));
+  return s;
+}
+
+/** Records per frame-type family, from the Dissector's own counter (the message path hands no records back). */
+function familiesOf(d: Dissector): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of d.metrics.frames.render()) {
+    const hit = /family="([^"]+)"\} (\d+)$/.exec(line);
+    if (hit) m.set(hit[1], Number(hit[2]));
+  }
+  return m;
+}
+
 /** On Linux, re-run pinned to one core (taskset) so the figure is one worker's. */
 function pinToOneCore(): boolean {
   if (process.platform !== 'linux' || process.env.STREAMLENS_BENCH_PINNED || process.argv.includes('--no-pin')) return false;
@@ -180,7 +226,8 @@ function pinToOneCore(): boolean {
 async function main(): Promise<void> {
   if (pinToOneCore()) return;
   if (process.env.STREAMLENS_BENCH_PINNED) console.log('pinned to CPU 0 (taskset -c 0)');
-  console.log(`dissector benchmark: ${RECORDS} records, ${Math.round(SHARE * 100)} % telemetry, ${BATCH} records per message, ${AVSC ? 'avsc codec' : 'compiled codec'}`);
+  console.log(`dissector benchmark: ${RECORDS} records, ${Math.round(SHARE * 100)} % telemetry, ${BATCH} records per message, ` +
+    (MESSAGE_PATH ? 'message path (MessageDissector, as the worker runs)' : `batch path, ${AVSC ? 'avsc codec' : 'compiled codec'}`));
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores visible)`);
   const loadStart = loadavg()[0];
   const mix = await ensureMix(BENCH_DIR, CAPTURES, { records: RECORDS, telemetryShare: SHARE, seed: SEED });
@@ -207,6 +254,7 @@ async function main(): Promise<void> {
     process1(d, chunk, t);
     last = chunk;
   }
+  if (MESSAGE_PATH) t.families = familiesOf(d);
   const steady = steadyState(d, last);
   const wallMs = t.decodeMs + t.dissectMs + t.encodeMs;
   const rate = t.records / (wallMs / 1000);
@@ -216,7 +264,9 @@ async function main(): Promise<void> {
   console.log(`\nclassified: ${fam}`);
   console.log(`telemetry (CH10/TMATS/PTP/IENA): ${(100 * telemetry / t.records).toFixed(1)} % of records`);
   console.log(`\nstage                    ms       ns/record`);
-  for (const [name, ms] of [['Avro decode PacketBatch', t.decodeMs], ['dissect', t.dissectMs], ['Avro encode EnrichedBatch', t.encodeMs]] as const) {
+  const rows = MESSAGE_PATH ? [['read + dissect + write', t.dissectMs]] as const
+    : [['Avro decode PacketBatch', t.decodeMs], ['dissect', t.dissectMs], ['Avro encode EnrichedBatch', t.encodeMs]] as const;
+  for (const [name, ms] of rows) {
     console.log(`${name.padEnd(25)}${ms.toFixed(0).padStart(6)}   ${(ms * 1e6 / t.records).toFixed(0).padStart(6)}`);
   }
   const load = loadavg()[0];
@@ -227,8 +277,10 @@ async function main(): Promise<void> {
   console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (holds one prepared chunk of input messages, ${(chunkBytes / 2 ** 20).toFixed(0)} MiB)`);
   const sum = (a: number[]) => a[0] + a[1] + a[2];
   console.log(`\nsteady state, CPU time over ${REPASSES} passes of the last chunk (${last.length} messages):`);
-  console.log(`  best   decode ${steady.best[0].toFixed(0)} + dissect ${steady.best[1].toFixed(0)} + encode ${steady.best[2].toFixed(0)} = ${sum(steady.best).toFixed(0)} ns/record = ${Math.round(1e9 / sum(steady.best)).toLocaleString('en')} records/s`);
-  console.log(`  median decode ${steady.median[0].toFixed(0)} + dissect ${steady.median[1].toFixed(0)} + encode ${steady.median[2].toFixed(0)} = ${sum(steady.median).toFixed(0)} ns/record = ${Math.round(1e9 / sum(steady.median)).toLocaleString('en')} records/s`);
+  const stagesOf = (a: number[]) => (MESSAGE_PATH ? `read + dissect + write ${sum(a).toFixed(0)}`
+    : `decode ${a[0].toFixed(0)} + dissect ${a[1].toFixed(0)} + encode ${a[2].toFixed(0)} = ${sum(a).toFixed(0)}`);
+  console.log(`  best   ${stagesOf(steady.best)} ns/record = ${Math.round(1e9 / sum(steady.best)).toLocaleString('en')} records/s`);
+  console.log(`  median ${stagesOf(steady.median)} ns/record = ${Math.round(1e9 / sum(steady.median)).toLocaleString('en')} records/s`);
   const mem = d.memory();
   console.log(`  memories: ${mem.ch10Flows} Chapter 10 flows, ${mem.reassembly?.completed ?? 0} packets reassembled, ${mem.reassembly?.open ?? 0} open`);
 
@@ -245,7 +297,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nJSON ${JSON.stringify({
-    records: t.records, telemetryPct: +(100 * telemetry / t.records).toFixed(1), recordsPerSec: Math.round(rate),
+    records: t.records, telemetryPct: +(100 * telemetry / t.records).toFixed(1), path: MESSAGE_PATH ? 'message' : 'batch', recordsPerSec: Math.round(rate),
     recordsPerCpuSec: Math.round(t.records / (t.cpuMs / 1000)), steadyBestPerSec: Math.round(1e9 / sum(steady.best)),
     steadyMedianPerSec: Math.round(1e9 / sum(steady.median)), loadAvg: +load.toFixed(1), decodeNs: Math.round(t.decodeMs * 1e6 / t.records),
     dissectNs: Math.round(t.dissectMs * 1e6 / t.records), encodeNs: Math.round(t.encodeMs * 1e6 / t.records), peakRssMiB: Math.round(peakRss / 2 ** 20),

@@ -11,6 +11,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CaptureFileError, CaptureFileReader } from '@streamlens/capture-agent';
+import { publicCapture } from '@streamlens/common/testing';
 import { ethernet, ipv4, tcpFrame, udpFrame } from '../test-support/frames.js';
 
 export const MIX_VERSION = 1;
@@ -66,8 +67,12 @@ const TELEMETRY_FILES: ReadonlyArray<[string, TelemetrySource['family']]> = [
 export async function loadTelemetry(capturesDir: string): Promise<TelemetrySource[]> {
   const out: TelemetrySource[] = [];
   for (const [rel, family] of TELEMETRY_FILES) {
-    const path = join(capturesDir, rel);
-    if (!existsSync(path)) throw new Error(`benchmark input ${path} is missing (set STREAMLENS_CAPTURES_DIR)`);
+    const path = existsSync(join(capturesDir, rel)) ? join(capturesDir, rel) : publicCapture(rel);
+    if (path === null) {
+      // The gPTP sample is not vendored (GPL); without it the mix has fewer distinct PTP frames, and its file name says so.
+      console.warn(`benchmark input ${rel} is missing (set STREAMLENS_CAPTURES_DIR); the mix is built without it`);
+      continue;
+    }
     const reader = await CaptureFileReader.open(path);
     const frames: Buffer[] = [];
     try {
@@ -186,7 +191,9 @@ export interface MixInfo {
 
 /** Build (or reuse) the benchmark pcap under `dir`. Frames are 10 µs apart. */
 export async function ensureMix(dir: string, capturesDir: string, o: MixOptions): Promise<MixInfo> {
-  const path = join(dir, `dissector-mix-v${MIX_VERSION}-${o.records}-${Math.round(o.telemetryShare * 100)}-${o.seed}.pcap`);
+  const missing = TELEMETRY_FILES.filter(([rel]) => !existsSync(join(capturesDir, rel)) && publicCapture(rel) === null).length;
+  const partial = missing > 0 ? `-without${missing}` : '';
+  const path = join(dir, `dissector-mix-v${MIX_VERSION}-${o.records}-${Math.round(o.telemetryShare * 100)}-${o.seed}${partial}.pcap`);
   const telemetry = Math.round(o.records * o.telemetryShare);
   if (existsSync(path)) return { path, records: o.records, telemetry, bytes: 0 };
   mkdirSync(dirname(path), { recursive: true });

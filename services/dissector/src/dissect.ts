@@ -19,10 +19,9 @@
  * evictions, Chapter 10 reassembly outcomes.
  */
 import {
-  AvroCodec, MetricsRegistry, SCHEMA_NAMES, type Counter, type CounterChild, type EnrichedBatch, type EnrichedRecord, type Gauge, type Logger,
-  type PacketBatch, type PacketRecord,
+  AvroCodec, compileValidator, MetricsRegistry, SCHEMA_NAMES, type Counter, type CounterChild, type EnrichedBatch, type EnrichedRecord, type Gauge,
+  type Logger, type PacketBatch, type PacketRecord,
 } from '@streamlens/common';
-import { compileValidator } from './avro-compiled.js';
 import { BoundedMap } from './bounded-map.js';
 import { castOf } from './cast.js';
 import { classify, classifyTransport, type ClassifyContext } from './classify.js';
@@ -91,7 +90,7 @@ function sectionValidators(): { ch10: SectionCheck; ptp: SectionCheck; iena: Sec
     .fields.find((f) => f.name === 'records')!.type.itemsType;
   const of = (name: string): SectionCheck => {
     const t = record.fields.find((f) => f.name === name)!.type as Parameters<typeof compileValidator>[0];
-    return compileValidator(t, name) ?? (() => null);
+    return compileValidator(t, { rootPath: name }) ?? (() => null);
   };
   return { ch10: of('ch10'), ptp: of('ptp'), iena: of('iena') };
 }
@@ -107,6 +106,11 @@ function checkEncodable(out: EnrichedRecord): string | null {
   else if (out.ptp !== null && (bad = validators.ptp(out.ptp)) !== null) out.ptp = null;
   else if (out.iena !== null && (bad = validators.iena(out.iena)) !== null) out.iena = null;
   return bad === null ? null : `${bad} holds a value the enriched contract cannot carry`;
+}
+
+/** Epoch ms of an epoch-ns base time (exact to the ns fraction a double holds). */
+function epochMs(base: bigint): number {
+  return Number(base / 1_000_000n) + Number(base % 1_000_000n) / 1e6;
 }
 
 export class Dissector {
@@ -143,8 +147,7 @@ export class Dissector {
 
   /** Enrich every record of a batch (the header is copied; records stay in order, none is dropped). */
   dissectBatch(batch: PacketBatch): EnrichedBatch {
-    const base = batch.base_ts_ns;
-    const baseMs = Number(base / 1_000_000n) + Number(base % 1_000_000n) / 1e6;
+    const baseMs = epochMs(batch.base_ts_ns);
     const input = batch.records;
     const records: EnrichedRecord[] = new Array(input.length);
     this.metrics.recordsIn.inc(input.length);
@@ -166,8 +169,36 @@ export class Dissector {
     };
   }
 
+  /**
+   * Enrich every record of a batch in order, handing each to `sink` as soon
+   * as it is done: the streaming path, where the sink encodes the record at
+   * once and keeps nothing (MessageDissector). Unlike dissectBatch, each
+   * record's packet is the input record itself, payload included, whatever
+   * keepPayload says: the sink drops the payload's bytes as it writes.
+   */
+  dissectEach(batch: PacketBatch, sink: (out: EnrichedRecord, index: number) => void): void {
+    const baseMs = epochMs(batch.base_ts_ns);
+    const input = batch.records;
+    const linkType = batch.link_type;
+    this.metrics.recordsIn.inc(input.length);
+    for (let i = 0; i < input.length; i++) {
+      const p = input[i];
+      sink(this.enrich(p, linkType, baseMs + p.ts_offset_ns / 1e6, false), i);
+    }
+    this.metrics.recordsOut.inc(input.length);
+    this.syncMemoryMetrics();
+  }
+
   /** Enrich one record; `timeMs` is its capture time (epoch ms), used by time-dependent decoding. */
   dissectRecord(p: PacketRecord, linkType: number, timeMs: number): EnrichedRecord {
+    return this.enrich(p, linkType, timeMs, !this.settings.keepPayload);
+  }
+
+  /**
+   * Classification, sections, errors and counts of one record. `packet` is `p`
+   * itself, or with `dropPayload` a copy of it without the payload's bytes.
+   */
+  private enrich(p: PacketRecord, linkType: number, timeMs: number, dropPayload: boolean): EnrichedRecord {
     const out: EnrichedRecord = {
       packet: p, frame_type: '', frame_types: EMPTY_LIST, protocols: [], errors: NO_ERRORS, cast: 'unicast',
       ch10: null, ptp: null, iena: null, app: null, classified_by: '',
@@ -178,9 +209,9 @@ export class Dissector {
       const unencodable = checkEncodable(out);
       if (unencodable !== null) this.sectionDropped(p, linkType, out, unencodable);
       if (out.frame_types === EMPTY_LIST) out.frame_types = singleFrameType(out.frame_type);
-      if (!this.settings.keepPayload && p.payload.length > 0) out.packet = { ...p, payload: EMPTY };
+      if (dropPayload && p.payload.length > 0) out.packet = { ...p, payload: EMPTY };
     } catch (err) {
-      this.fallback(p, linkType, out, err);
+      this.fallback(p, linkType, out, err, dropPayload);
     }
     this.count(out);
     return out;
@@ -199,7 +230,7 @@ export class Dissector {
   }
 
   /** The record as the generic fallback classifies it, marked with the internal error. */
-  private fallback(p: PacketRecord, linkType: number, out: EnrichedRecord, err: unknown): void {
+  private fallback(p: PacketRecord, linkType: number, out: EnrichedRecord, err: unknown, dropPayload: boolean): void {
     this.internalCount++;
     this.metrics.internalErrors.inc();
     const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, MAX_INTERNAL_MESSAGE);
@@ -226,7 +257,7 @@ export class Dissector {
     }
     out.frame_types = singleFrameType(out.frame_type);
     try {
-      if (!this.settings.keepPayload && p.payload?.length > 0) out.packet = { ...p, payload: EMPTY };
+      if (dropPayload && p.payload?.length > 0) out.packet = { ...p, payload: EMPTY };
     } catch { /* keep the record as it came */ }
   }
 

@@ -1,6 +1,7 @@
 // Public surface of the dissector.
 export { Dissector, DissectorMetrics, type DissectorInit } from './dissect.js';
 export { DissectorBatchCodec } from './batch-codec.js';
+export { MessageDissector, type DissectedMessage } from './message-dissector.js';
 export { dissectorOptions, dissectorSettings, type DissectorConfig, type DissectorSettings } from './dissector-options.js';
 export { classify, classifyTransport, type ClassifyContext } from './classify.js';
 export { castOf, type Cast } from './cast.js';

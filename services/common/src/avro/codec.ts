@@ -12,10 +12,13 @@
  * the batch schemas keep it to one field per message (base_ts_ns) so the hot
  * per-record fields stay plain numbers.
  */
-import avro from 'avsc';
+import type avro from 'avsc';
 import { compileWriter, type CompiledWriter } from './compiled-writer.js';
 import { fingerprintBytes, rabinFingerprint } from './rabin.js';
 import { type AvroSchema, buildPublishedSchemas, readSchemaHistory } from './schema-files.js';
+import { parseSchema } from './schema-types.js';
+
+export { parseSchema } from './schema-types.js';
 
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
 const HEADER_LEN = 10;
@@ -42,33 +45,6 @@ export class AvroEncodeError extends Error {
   constructor(message: string, readonly schemaName: string, readonly paths: string[]) {
     super(message);
   }
-}
-
-/** long with logicalType timestamp-nanos: bigint in, bigint out, exact over the whole range. */
-const TimestampNanosLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: (v: number | string | bigint) => BigInt(v),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) => typeof n === 'bigint' && n >= -(2n ** 63n) && n < 2n ** 63n,
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
-
-function typeHook(schema: unknown): avro.Type | undefined {
-  if (schema && typeof schema === 'object' && (schema as AvroSchema).type === 'long' &&
-      (schema as AvroSchema).logicalType === 'timestamp-nanos') {
-    return TimestampNanosLong;
-  }
-  return undefined;
-}
-
-/** Parse a schema with StreamLens' long handling. */
-export function parseSchema(schema: AvroSchema): avro.Type {
-  return avro.Type.forSchema(schema as avro.Schema, { typeHook, wrapUnions: false });
 }
 
 interface Writer {

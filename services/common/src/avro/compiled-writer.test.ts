@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AvroCodec, AvroEncodeError, parseSchema } from './codec.js';
-import { compileWriter } from './compiled-writer.js';
+import { AvroValueError, compileAppender, compileValidator, compileWriter, type PassThrough } from './compiled-writer.js';
 import { buildPublishedSchemas, type AvroSchema } from './schema-files.js';
 import { SCHEMA_NAMES } from '../records.js';
 import { prng, randomValue, type T } from '../testing/random-avro-values.js';
-import { samplePacketBatch } from '../testing/sample-records.js';
+import { sampleEnrichedBatch, samplePacketBatch } from '../testing/sample-records.js';
 
 const EVERY_TYPE: AvroSchema = {
   type: 'record', name: 'Every', namespace: 'test', fields: [
@@ -85,5 +85,74 @@ describe('compiled Avro writer', () => {
     }
     // avsc looks enum symbols up in a plain object, so it would write garbage for these; the compiled writer refuses them.
     for (const symbol of ['toString', 'constructor', '__proto__']) expect(() => fast({ ...good, e: symbol })).toThrow();
+  });
+
+  it('names the path of an invalid value, nested and in arrays', () => {
+    const codec = AvroCodec.forStreamLens();
+    const batch = codec.type(SCHEMA_NAMES.enrichedBatch);
+    const write = compileWriter(batch, Buffer.alloc(0))!;
+    const v = sampleEnrichedBatch();
+    (v.records[0] as { frame_type: unknown }).frame_type = 42;
+    expect(() => write(v)).toThrow(AvroValueError);
+    expect(() => write(v)).toThrow('invalid value at records[].frame_type: 42');
+    const w = sampleEnrichedBatch();
+    (w.records[0].packet as { src_port: unknown }).src_port = 'x';
+    try {
+      write(w);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as AvroValueError).path).toBe('records[].packet.src_port');
+    }
+    // The writer is clean after an error: the next value is written as avsc writes it.
+    expect(write(sampleEnrichedBatch()).equals(batch.toBuffer(sampleEnrichedBatch()))).toBe(true);
+  });
+
+  it('copies the bytes a PassThrough offers at its path, and encodes what it declines', () => {
+    const codec = AvroCodec.forStreamLens();
+    const batchType = codec.type(SCHEMA_NAMES.enrichedBatch);
+    const packetType = (codec.type(SCHEMA_NAMES.packetBatch) as unknown as { fields: { name: string; type: { itemsType: { toBuffer(v: unknown): Buffer } } }[] })
+      .fields.find((f) => f.name === 'records')!.type.itemsType;
+    const write = compileWriter(batchType, Buffer.from([9]), { passPath: 'records[].packet' })!;
+    const batch = sampleEnrichedBatch();
+    batch.records.push({ ...batch.records[0], packet: { ...batch.records[0].packet, payload: Buffer.alloc(40_000, 3) } }, batch.records[0]);
+    const want = Buffer.concat([Buffer.from([9]), batchType.toBuffer(batch)]);
+    let asked = 0;
+    let pending: Buffer = Buffer.alloc(0);
+    const copying: PassThrough = {
+      size(value) {
+        asked++;
+        if (asked === 2) return -1; // the second packet is encoded by the writer
+        pending = packetType.toBuffer(value);
+        return pending.length;
+      },
+      write(buf, at) {
+        pending.copy(buf, at);
+      },
+    };
+    expect(write(batch, copying).equals(want)).toBe(true);
+    expect(asked).toBe(3);
+    expect(write(batch).equals(want)).toBe(true); // without a PassThrough
+    // The same through an appender of records at the root path.
+    const recordType = (batchType as unknown as { fields: { name: string; type: { itemsType: import('avsc').Type } }[] }).fields.find((f) => f.name === 'records')!.type.itemsType;
+    const app = compileAppender(recordType, { passPath: 'packet' })!;
+    asked = 0;
+    for (const r of batch.records) app.append(r, copying);
+    const out = Buffer.alloc(app.length);
+    app.copyTo(out, 0);
+    expect(out.equals(Buffer.concat(batch.records.map((r) => recordType.toBuffer(r))))).toBe(true);
+  });
+
+  it('validates without writing: the path of the first field that cannot be encoded, or null', () => {
+    const codec = AvroCodec.forStreamLens();
+    const recordType = (codec.type(SCHEMA_NAMES.enrichedBatch) as unknown as { fields: { name: string; type: { itemsType: { fields: { name: string; type: import('avsc').Type }[] } } }[] })
+      .fields.find((f) => f.name === 'records')!.type.itemsType;
+    const ch10 = recordType.fields.find((f) => f.name === 'ch10')!.type;
+    const check = compileValidator(ch10, { rootPath: 'ch10' })!;
+    const info = sampleEnrichedBatch().records.find((r) => r.ch10 !== null)?.ch10 ?? null;
+    expect(info).not.toBeNull();
+    expect(check(info)).toBeNull();
+    expect(check(null)).toBeNull();
+    expect(check({ ...info!, packets: [{ ...info!.packets[0], seq: 2 ** 40 }] })).toBe('ch10.packets[].seq');
+    expect(check({ ...info!, udp_seq: 2 ** 60 })).toBe('ch10.udp_seq');
   });
 });

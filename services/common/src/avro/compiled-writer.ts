@@ -1,26 +1,65 @@
 /**
- * A schema-compiled Avro writer: from a parsed avsc Type it generates one
- * JavaScript function per record type that writes the binary encoding
- * straight into a reused buffer, then copies the message out. The bytes are
- * identical to avsc's (the codec tests compare them on many random values of
- * every published schema); it exists because the capture agent encodes
- * millions of records a second and avsc's generic writer (Tap objects, a
- * type dispatch per value, a second copy for the single-object header) costs
+ * Avro binary writers compiled from a schema: one JavaScript function per
+ * record (per place it occurs in the schema) that writes the encoding
+ * straight into a reused buffer. The bytes are identical to avsc's (the tests
+ * compare them on many random values of every published schema and on real
+ * captures); it exists because the capture agent and the dissector encode
+ * millions of records a second and avsc's generic writer (Tap objects, a type
+ * dispatch per value, a second copy for the single-object header) costs
  * several times more.
  *
  * Validation mirrors avsc's writers (int range, safe longs, Buffer for bytes,
  * string, boolean, union branch by value kind, defaults for undefined record
- * fields). Anything invalid throws; the codec then re-encodes with avsc to
- * report the precise path, so errors read the same either way.
+ * fields). An invalid value throws AvroValueError naming the field's path
+ * ("records[].frame_type") and leaves nothing half-written behind.
+ *
+ * Three shapes share one generator: `compileWriter` (a whole single-object
+ * message per call), `compileAppender` (values appended one after another,
+ * e.g. the items of a batch as they arrive, then framed by `take`) and
+ * `compileValidator` (the writer's checks alone). A writer compiled with
+ * `passPath` offers the value at that path (a record field, e.g.
+ * "records[].packet") to a PassThrough first, which may copy bytes it
+ * already has instead of encoding the value — the dissector copies each
+ * packet record from its input message.
  *
  * Schemas with types this compiler does not handle (logical types other than
- * the codec's bigint longs, ambiguous unions) get no compiled writer
- * (compileWriter returns null) and stay on avsc.
+ * the codec's bigint timestamp-nanos, ambiguous unions) get no compiled
+ * writer (null) and stay on avsc.
  */
 import type avro from 'avsc';
+import { isTimestampNanos, typeView, UnsupportedSchema, type AvroTypeView } from './schema-types.js';
 
-/** Encodes a value into a fresh Buffer: `prefix` followed by the Avro binary body. */
-export type CompiledWriter = (value: unknown) => Buffer;
+/** A value that does not match the schema; `path` names the field. */
+export class AvroValueError extends TypeError {
+  override name = 'AvroValueError';
+  constructor(readonly path: string, value: unknown) {
+    super(`invalid value at ${path || '(root)'}: ${describe(value)}`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (Buffer.isBuffer(v)) return `a ${v.length}-byte Buffer`;
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return Array.isArray(v) ? 'an array' : typeof v;
+}
+
+/**
+ * Bytes a writer may copy instead of encoding a value (see passPath). `size`
+ * is asked once per value at the path, in order, and answers -1 to let the
+ * writer encode it, else the length of the bytes that `write` then puts at
+ * buf[at...].
+ */
+export interface PassThrough {
+  size(value: unknown): number;
+  write(buf: Buffer, at: number): void;
+}
+
+/** Encodes a value into a fresh Buffer: the prefix, then the Avro binary body. */
+export type CompiledWriter = (value: unknown, pass?: PassThrough | null) => Buffer;
 
 /**
  * Appends the encodings of values one after another (the items of an Avro
@@ -28,7 +67,7 @@ export type CompiledWriter = (value: unknown) => Buffer;
  * leaves what was appended before it untouched.
  */
 export interface CompiledAppender {
-  append(value: unknown): void;
+  append(value: unknown, pass?: PassThrough | null): void;
   /** Bytes appended since the last reset. */
   readonly length: number;
   /** Copy the appended bytes to target[at...]; returns the end. */
@@ -42,40 +81,34 @@ export interface CompiledAppender {
   reset(): void;
 }
 
+/** The writer's checks alone: null when the value can be encoded, else the path of the first field that cannot. */
+export type CompiledValidator = (value: unknown) => string | null;
+
+export interface WriterOptions {
+  /** Path of a record field offered to a PassThrough before it is encoded ("records[].packet"). */
+  passPath?: string;
+  /** Prefix of every path (errors of a section compiled alone read like the whole record's: "ch10.packets[].seq"). */
+  rootPath?: string;
+}
+
 /** Room kept in front of appended values for take()'s prefix (a message header and envelope). */
 const APPENDER_HEADROOM = 512;
 
 /** Room every fixed-size write sequence may use without its own capacity check. */
 const SLACK = 16 * 1024;
 
-interface TypeLike {
-  typeName: string;
-  name?: string;
-  size?: number;
-  symbols?: string[];
-  fields?: { name: string; type: TypeLike; defaultValue(): unknown }[];
-  itemsType?: TypeLike;
-  valuesType?: TypeLike;
-  types?: TypeLike[];
-  toBuffer(v: unknown): Buffer;
-  _toBuffer?(v: unknown): Buffer;
-  _isValid?(v: unknown): boolean;
-}
-
-class Unsupported extends Error {}
-
 /** Value kinds that pick an unwrapped union's branch, as avsc buckets them. */
-function bucketOf(t: TypeLike): string {
+function bucketOf(t: AvroTypeView): string {
+  if (t.typeName === 'abstract:long') return 'abstract';
   switch (t.typeName) {
     case 'null': return 'null';
     case 'boolean': return 'boolean';
     case 'int': case 'long': case 'float': case 'double': return 'number';
-    case 'abstract:long': return 'abstract';
     case 'string': case 'enum': return 'string';
     case 'bytes': case 'fixed': return 'buffer';
     case 'array': return 'array';
     case 'map': case 'record': case 'error': return 'object';
-    default: throw new Unsupported(`no compiled writer for Avro type ${t.typeName}`);
+    default: throw new UnsupportedSchema(`no compiled writer for Avro type ${t.typeName}`);
   }
 }
 
@@ -89,11 +122,15 @@ const BUCKET_TEST: Record<string, (v: string) => string> = {
   object: (v) => `(${v} !== null && typeof ${v} === 'object' && !Array.isArray(${v}) && !(${v} instanceof Buffer))`,
 };
 
-class Generator {
+class WriterGen {
   private readonly consts: unknown[] = [];
-  private readonly recordFns = new Map<string, string>();
+  /** Record functions by type, then by path ('\0' for the one a recursive type shares). */
+  private readonly recordFns = new Map<AvroTypeView, Map<string, string>>();
+  private readonly stack: AvroTypeView[] = [];
   private readonly bodies: string[] = [];
   private tmp = 0;
+
+  constructor(private readonly o: WriterOptions) {}
 
   constant(v: unknown): string {
     this.consts.push(v);
@@ -104,20 +141,29 @@ class Generator {
     return `${prefix}${this.tmp++}`;
   }
 
-  /** Function name writing record type `t` (generated once per named type, so recursion works). */
-  recordFn(t: TypeLike): string {
-    const key = t.name ?? this.fresh('anon');
-    const existing = this.recordFns.get(key);
+  /** Function writing record type `t` found at `path` (once per path; once per type when recursive). */
+  recordFn(t: AvroTypeView, path: string): string {
+    const recursive = this.stack.includes(t);
+    const key = recursive ? '\u0000' : path;
+    let byPath = this.recordFns.get(t);
+    if (!byPath) this.recordFns.set(t, (byPath = new Map()));
+    const existing = byPath.get(key);
     if (existing) return existing;
-    const fn = `w_${key.replace(/[^A-Za-z0-9_]/g, '_')}_${this.recordFns.size}`;
-    this.recordFns.set(key, fn);
+    const fn = `w_${(t.name ?? 'anon').replace(/[^A-Za-z0-9_]/g, '_')}_${this.tmp++}`;
+    byPath.set(key, fn);
+    this.stack.push(t);
     const lines: string[] = [`function ${fn}(v, p) {`, '  if (p > lim) grow(p, 0);'];
     let fixed = 0;
     for (const f of t.fields ?? []) {
       const x = this.fresh('f');
+      const fpath = recursive ? `${t.name}.${f.name}` : path ? `${path}.${f.name}` : f.name;
       const dv = f.defaultValue();
       lines.push(`  const ${x} = v[${JSON.stringify(f.name)}];`);
-      const write = this.write(f.type, x, `${t.name}.${f.name}`);
+      let write = this.write(f.type, x, fpath);
+      if (!recursive && this.o.passPath === fpath) {
+        const n = this.fresh('n');
+        write = `  let ${n};\n  if (pass !== null && (${n} = pass.size(${x})) >= 0) { if (p + ${n} > lim) grow(p, ${n}); pass.write(buf, p); p += ${n}; }\n  else {\n${write}\n  }`;
+      }
       if (dv === undefined) {
         lines.push(write);
       } else {
@@ -126,15 +172,20 @@ class Generator {
       }
       fixed += fixedCost(f.type);
     }
-    if (fixed > SLACK) throw new Unsupported(`record ${t.name} has too many fixed-size fields`);
+    if (fixed > SLACK) throw new UnsupportedSchema(`record ${t.name} has too many fixed-size fields`);
     lines.push('  return p;', '}');
     this.bodies.push(lines.join('\n'));
+    this.stack.pop();
     return fn;
   }
 
   /** Statements writing value expression `v` of type `t` at `p`. */
-  write(t: TypeLike, v: string, path: string): string {
-    const bad = `bad(${JSON.stringify(path)})`;
+  write(t: AvroTypeView, v: string, path: string): string {
+    const bad = `bad(${JSON.stringify(path)}, ${v})`;
+    if (t.typeName === 'abstract:long') {
+      if (!isTimestampNanos(t)) throw new UnsupportedSchema('custom long type');
+      return `  if (typeof ${v} !== 'bigint' || ${v} < -9223372036854775808n || ${v} > 9223372036854775807n) ${bad}; p = wBig(p, ${v});`;
+    }
     switch (t.typeName) {
       case 'null':
         return `  if (${v} !== null) ${bad};`;
@@ -145,11 +196,6 @@ class Generator {
       case 'long':
         // avsc's test (a number, v % 1 === 0, within its safe range) without % (a C call for non-Smi doubles).
         return `  if (typeof ${v} !== 'number' || Math.floor(${v}) !== ${v} || !(${v} >= -9007199254740990 && ${v} <= 9007199254740990)) ${bad};\n${inlineVarint(v, 'wLong')}`;
-      case 'abstract:long': {
-        if (!t._toBuffer || !t._isValid) throw new Unsupported('abstract long without _toBuffer/_isValid');
-        const T = this.constant(t);
-        return `  if (!${T}._isValid(${v})) ${bad}; p = wBig(p, ${T}._toBuffer(${v}).readBigInt64LE(0));`;
-      }
       case 'float':
         return `  if (typeof ${v} !== 'number') ${bad}; buf.writeFloatLE(${v}, p); p += 4;`;
       case 'double':
@@ -218,13 +264,13 @@ class Generator {
       }
       case 'record':
       case 'error':
-        return `  p = ${this.recordFn(t)}(${v}, p);\n  if (p > lim) grow(p, 0);`;
+        return `  if (${v} === null || typeof ${v} !== 'object') ${bad};\n  p = ${this.recordFn(t, path)}(${v}, p);\n  if (p > lim) grow(p, 0);`;
       case 'union:unwrapped': {
         const branches = t.types ?? [];
-        if (branches.length > 63) throw new Unsupported('union with more than 63 branches');
+        if (branches.length > 63) throw new UnsupportedSchema('union with more than 63 branches');
         const buckets = branches.map(bucketOf);
         const plain = buckets.filter((x) => x !== 'abstract');
-        if (new Set(plain).size !== plain.length) throw new Unsupported('union whose branches are not told apart by value kind');
+        if (new Set(plain).size !== plain.length) throw new UnsupportedSchema('union whose branches are not told apart by value kind');
         if (plain.length !== buckets.length) return this.unionWithAbstract(branches, buckets, v, path);
         const parts = branches.map((b, i) => {
           const body = b.typeName === 'null' ? '' : `\n${this.write(b, v, path)}`;
@@ -233,7 +279,7 @@ class Generator {
         return `${parts.join('')} else ${bad};\n  if (p > lim) grow(p, 0);`;
       }
       default:
-        throw new Unsupported(`no compiled writer for Avro type ${t.typeName}`);
+        throw new UnsupportedSchema(`no compiled writer for Avro type ${t.typeName}`);
     }
   }
 
@@ -242,8 +288,8 @@ class Generator {
    * value kind picks among the other branches, then every custom branch that
    * accepts the value claims it; two claims are ambiguous and refused.
    */
-  private unionWithAbstract(branches: TypeLike[], buckets: string[], v: string, path: string): string {
-    const bad = `bad(${JSON.stringify(path)})`;
+  private unionWithAbstract(branches: AvroTypeView[], buckets: string[], v: string, path: string): string {
+    const bad = `bad(${JSON.stringify(path)}, ${v})`;
     const ui = this.fresh('u');
     const lines = [`  let ${ui} = -1;`];
     let first = true;
@@ -266,12 +312,23 @@ class Generator {
     return lines.join('\n');
   }
 
-  build(top: TypeLike, prefix: Buffer): CompiledWriter {
+  /** A function TOP(v, p) writing a value of `top` (any type), then `tail`. */
+  private topFn(top: AvroTypeView): string {
+    const root = this.o.rootPath ?? '';
+    if (top.typeName === 'record' || top.typeName === 'error') {
+      return `function TOP(v, p) {\n  if (v === null || typeof v !== 'object') bad(${JSON.stringify(root)}, v);\n  return ${this.recordFn(top, root)}(v, p);\n}`;
+    }
+    return `function TOP(v, p) {\n  if (p > lim) grow(p, 0);\n${this.write(top, 'v', root)}\n  return p;\n}`;
+  }
+
+  build(top: AvroTypeView, prefix: Buffer): CompiledWriter {
     return this.generate(top, `
 const PREFIX = ${this.constant(prefix)};
-return function encode(v) {
+return function encode(v, ps) {
+  pass = ps === undefined ? null : ps;
   let p = wRaw(0, PREFIX);
   p = TOP(v, p);
+  pass = null;
   if (p < buf.length >>> 1) {
     const out = Buffer.allocUnsafe(p);
     buf.copy(out, 0, 0, p);
@@ -284,14 +341,15 @@ return function encode(v) {
 };`) as CompiledWriter;
   }
 
-  buildAppender(top: TypeLike): CompiledAppender {
+  buildAppender(top: AvroTypeView): CompiledAppender {
     return this.generate(top, `
 const HEAD = ${APPENDER_HEADROOM};
 var at = HEAD;
 return {
-  append(v) {
+  append(v, ps) {
     const start = at;
-    try { at = TOP(v, at); } catch (err) { at = start; throw err; }
+    pass = ps === undefined ? null : ps;
+    try { at = TOP(v, at); } catch (err) { at = start; throw err; } finally { pass = null; }
   },
   get length() { return at - HEAD; },
   copyTo(target, to) { buf.copy(target, to, HEAD, at); return to + at - HEAD; },
@@ -304,7 +362,7 @@ return {
       buf.copy(out, prefix.length, HEAD, at);
       suffix.copy(out, prefix.length + n);
     } else {
-      if (at + suffix.length > buf.length) grow(at, suffix.length);
+      if (at + suffix.length > lim) grow(at, suffix.length);
       const start = HEAD - prefix.length;
       prefix.copy(buf, start);
       suffix.copy(buf, at);
@@ -315,6 +373,7 @@ return {
       } else {
         out = buf.subarray(start, end);
         buf = Buffer.allocUnsafeSlow(buf.length);
+        lim = buf.length - ${SLACK};
       }
     }
     at = HEAD;
@@ -324,14 +383,23 @@ return {
 };`) as CompiledAppender;
   }
 
-  /** The helpers and record functions, then `tail` (which calls the top record's function as TOP). */
-  private generate(top: TypeLike, tail: string): unknown {
-    const topFn = this.recordFn(top);
+  buildValidator(top: AvroTypeView): CompiledValidator {
+    return this.generate(top, `
+return function check(v) {
+  try { TOP(v, 0); } catch (err) { if (err instanceof ERR) return err.path; throw err; }
+  return null;
+};`) as CompiledValidator;
+  }
+
+  /** The helpers and record functions, then `tail` (which calls TOP). */
+  private generate(top: AvroTypeView, tail: string): unknown {
+    const topFn = this.topFn(top);
     const source = `
 'use strict';
 // var, not let: closure variables declared with let pay a temporal-dead-zone check on every access.
 var buf = Buffer.allocUnsafeSlow(1 << 16);
 var lim = buf.length - ${SLACK};
+var pass = null;
 function grow(p, need) {
   let size = buf.length * 2;
   while (size - ${SLACK} < p + need) size *= 2;
@@ -340,7 +408,7 @@ function grow(p, need) {
   buf = next;
   lim = size - ${SLACK};
 }
-function bad(path) { throw new TypeError('invalid value at ' + path); }
+function bad(path, v) { throw new ERR(path, v); }
 function wInt(p, n) {
   let m = ((n << 1) ^ (n >> 31)) >>> 0;
   while (m > 0x7f) { buf[p++] = (m & 0x7f) | 0x80; m >>>= 7; }
@@ -414,10 +482,10 @@ function wBytes(p, b) {
   return p + n;
 }
 ${this.bodies.join('\n')}
-const TOP = ${topFn};
+${topFn}
 ${tail}`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    return new Function('K', 'Buffer', source)(this.consts, Buffer);
+    return new Function('K', 'Buffer', 'ERR', source)(this.consts, Buffer, AvroValueError);
   }
 }
 
@@ -432,7 +500,7 @@ function inlineVarint(v: string, helper: 'wInt' | 'wLong'): string {
 }
 
 /** Worst-case bytes a field of type `t` writes without a capacity check of its own. */
-function fixedCost(t: TypeLike): number {
+function fixedCost(t: AvroTypeView): number {
   switch (t.typeName) {
     case 'boolean': return 1;
     case 'int': case 'enum': return 5;
@@ -444,30 +512,30 @@ function fixedCost(t: TypeLike): number {
   }
 }
 
-/**
- * Compile a writer for record type `type`, each message starting with
- * `prefix` (the single-object header). Null when the schema uses something
- * the compiler does not handle.
- */
-export function compileWriter(type: avro.Type, prefix: Buffer): CompiledWriter | null {
-  const t = type as unknown as TypeLike;
-  if (t.typeName !== 'record') return null;
+function compiled<R>(make: () => R): R | null {
   try {
-    return new Generator().build(t, prefix);
+    return make();
   } catch (err) {
-    if (err instanceof Unsupported) return null;
+    if (err instanceof UnsupportedSchema) return null;
     throw err;
   }
 }
 
-/** An appender for values of record type `type` (each call has its own buffer), or null as for compileWriter. */
-export function compileAppender(type: avro.Type): CompiledAppender | null {
-  const t = type as unknown as TypeLike;
-  if (t.typeName !== 'record') return null;
-  try {
-    return new Generator().buildAppender(t);
-  } catch (err) {
-    if (err instanceof Unsupported) return null;
-    throw err;
-  }
+/**
+ * A writer of whole messages of `type`, each starting with `prefix` (the
+ * single-object header). Null when the schema uses something the compiler
+ * does not handle.
+ */
+export function compileWriter(type: avro.Type, prefix: Buffer, options: WriterOptions = {}): CompiledWriter | null {
+  return compiled(() => new WriterGen(options).build(typeView(type), prefix));
+}
+
+/** An appender for values of `type` (each call has its own buffer), or null as for compileWriter. */
+export function compileAppender(type: avro.Type, options: WriterOptions = {}): CompiledAppender | null {
+  return compiled(() => new WriterGen(options).buildAppender(typeView(type)));
+}
+
+/** The writer's checks for values of `type`, or null as for compileWriter. */
+export function compileValidator(type: avro.Type, options: WriterOptions = {}): CompiledValidator | null {
+  return compiled(() => new WriterGen(options).buildValidator(typeView(type)));
 }

@@ -30,7 +30,7 @@ export const dissectorCommand: Command = {
     const logger = createLogger({ service: 'dissector', level: config.logLevel });
     const dissector = new Dissector({ ...dissectorSettings(config), logger });
     const kafka = createKafka(config, `streamlens-dissector-${instanceId}`, logger);
-    const service = new DissectorService(kafka, (b) => dissector.dissectBatch(b), {
+    const service = new DissectorService(kafka, dissector, {
       topicPrefix: config.topicPrefix, groupId: config.groupId, instanceId, createTopics: config.createTopics,
       enrichedPartitions: config.enrichedPartitions, replicationFactor: config.replicationFactor,
       transactionTimeout: config.transactionTimeout, maxBatchBytes: config.maxBatchBytes, concurrency: config.concurrency, sessionTimeout: config.sessionTimeout,

@@ -11,9 +11,11 @@
  * transactional.id `<group>.<topic>.<partition>`; when a partition moves, the
  * new owner's producer bumps the epoch and a zombie's commit fails.
  *
- * Enriched records are re-routed (EnrichedRouter) with the same RecordRouter
- * as the agent, so the enriched topic keeps every flow in one partition
- * whatever its partition count.
+ * Enriched records are re-routed with the same RecordRouter as the agent, so
+ * the enriched topic keeps every flow in one partition whatever its partition
+ * count. Given a Dissector, each message goes through a MessageDissector
+ * (record by record, nothing kept between records); given any other batch
+ * transform, through decode → transform → EnrichedRouter.
  */
 import { hostname } from 'node:os';
 import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
@@ -22,7 +24,9 @@ import {
   type EnrichedBatch, type Logger, type PacketBatch, type Service, type TopicNames,
 } from '@streamlens/common';
 import { DissectorBatchCodec } from '../batch-codec.js';
-import { EnrichedRouter } from '../enriched-router.js';
+import { Dissector } from '../dissect.js';
+import { EnrichedRouter, type RoutedMessage } from '../enriched-router.js';
+import { MessageDissector } from '../message-dissector.js';
 
 /** The per-batch transform (the Dissector); must not throw for bad records (it marks them). */
 export type BatchTransform = (batch: PacketBatch) => EnrichedBatch;
@@ -48,7 +52,7 @@ export class DissectorServiceMetrics {
   readonly recordsIn = this.registry.counter('records_in_total', 'packet records consumed');
   readonly recordsOut = this.registry.counter('records_out_total', 'enriched records produced');
   readonly messagesOut = this.registry.counter('messages_out_total', 'enriched-topic messages produced');
-  readonly deadLetters = this.registry.counter('dead_letters_total', 'messages sent to the DLQ, by reason', ['reason']);
+  readonly deadLetters = this.registry.counter('dead_letters_total', 'messages sent to the DLQ, by reason (unknown_schema, malformed_avro, dissect_failed)', ['reason']);
   readonly transactions = this.registry.counter('transactions_total', 'Kafka transactions, by outcome', ['outcome']);
   readonly batchSeconds = this.registry.histogram('batch_seconds', 'time to dissect and commit one fetched batch', [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
   readonly assigned = this.registry.gauge('assigned_partitions', 'input partitions owned by this worker');
@@ -64,16 +68,21 @@ export class DissectorService implements Service {
   private consumer?: Consumer;
   private readonly producers = new Map<number, Promise<Producer>>();
   private readonly router: EnrichedRouter;
+  /** The streaming path, when the transform is a Dissector. */
+  private readonly stage: MessageDissector | null;
+  private readonly transform: BatchTransform | null;
   private running = false;
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly transform: BatchTransform,
+    transform: Dissector | BatchTransform,
     private readonly config: DissectorServiceConfig,
     private readonly logger: Logger,
   ) {
     this.topics = topicNames(config.topicPrefix);
     this.router = new EnrichedRouter(this.codec, 1);
+    this.stage = transform instanceof Dissector ? new MessageDissector(transform, this.codec.codec, 1) : null;
+    this.transform = transform instanceof Dissector ? null : transform;
   }
 
   static defaultInstanceId(): string {
@@ -127,6 +136,7 @@ export class DissectorService implements Service {
       }
       const [enrichedMeta] = (await admin.fetchTopicMetadata({ topics: [this.topics.enriched] })).topics;
       this.router.partitionCount = enrichedMeta.partitions.length;
+      if (this.stage) this.stage.partitionCount = enrichedMeta.partitions.length;
     } finally {
       await admin.disconnect();
     }
@@ -168,11 +178,13 @@ export class DissectorService implements Service {
     let recordsOut = 0;
     for (const m of batch.messages) {
       if (!m.value) continue;
-      let decoded: PacketBatch;
+      let done: { records: number; messages: RoutedMessage[] };
       try {
-        decoded = this.codec.decodePacketBatch(m.value);
+        done = this.dissect(m.value);
       } catch (err) {
-        const reason = err instanceof AvroSchemaError ? 'unknown_schema' : err instanceof AvroDecodeError ? 'malformed_avro' : 'decode_failed';
+        // Anything else is a dissector or encoder bug on this message: it goes to the DLQ rather than stopping the partition.
+        const reason = err instanceof AvroSchemaError ? 'unknown_schema' : err instanceof AvroDecodeError ? 'malformed_avro' : 'dissect_failed';
+        if (reason === 'dissect_failed') this.logger.error({ err, source: `${batch.topic}/${batch.partition}/${m.offset}` }, 'dissection failed; message sent to the DLQ');
         this.metrics.deadLetters.labels(reason).inc();
         dlq.messages.push({
           key: m.key?.toString(), value: m.value,
@@ -183,10 +195,9 @@ export class DissectorService implements Service {
         });
         continue;
       }
-      records += decoded.records.length;
-      const out = this.transform(decoded);
-      recordsOut += out.records.length;
-      enriched.messages.push(...this.router.route(out, decoded));
+      records += done.records;
+      recordsOut += done.records;
+      for (const out of done.messages) enriched.messages.push(out);
     }
     const last = batch.messages[batch.messages.length - 1].offset;
     const producer = await this.producerFor(batch.partition);
@@ -219,6 +230,14 @@ export class DissectorService implements Service {
     this.metrics.recordsOut.inc(recordsOut);
     this.metrics.batchSeconds.observe((performance.now() - started) / 1000);
     await heartbeat();
+  }
+
+  /** The enriched messages of one packets message; AvroSchemaError / AvroDecodeError before anything is dissected. */
+  private dissect(value: Buffer): { records: number; messages: RoutedMessage[] } {
+    if (this.stage) return this.stage.dissect(value);
+    const decoded = this.codec.decodePacketBatch(value);
+    const out = this.transform!(decoded);
+    return { records: out.records.length, messages: this.router.route(out, decoded) };
   }
 
   async stop(): Promise<void> {

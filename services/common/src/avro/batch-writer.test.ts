@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AvroCodec } from './codec.js';
-import { PacketBatchWriter } from './packet-batch-writer.js';
-import { SCHEMA_NAMES, type PacketBatch, type PacketRecord } from '../records.js';
+import { EnrichedBatchWriter, PacketBatchWriter } from './batch-writer.js';
+import { SCHEMA_NAMES, type EnrichedBatch, type PacketBatch, type PacketRecord } from '../records.js';
 import { prng, randomValue, type T } from '../testing/random-avro-values.js';
-import { samplePacketBatch } from '../testing/sample-records.js';
+import { sampleEnrichedBatch, samplePacketBatch } from '../testing/sample-records.js';
 
 const codec = AvroCodec.forStreamLens();
 const reference = AvroCodec.forStreamLens({ compiledWriters: false });
@@ -68,5 +68,17 @@ describe('PacketBatchWriter', () => {
     const w = new PacketBatchWriter(codec);
     expect(() => w.add(samplePacketBatch(1).records[0])).toThrow(/before begin/);
     expect(() => w.finish()).toThrow(/before begin/);
+  });
+
+  it('writes EnrichedBatch messages as avsc does, records added one by one', () => {
+    const w = new EnrichedBatchWriter(codec);
+    for (const batch of [sampleEnrichedBatch(), { ...sampleEnrichedBatch(), records: [] }]) {
+      const { records, ...header } = batch;
+      w.begin(header);
+      for (const r of records) w.add(r);
+      const msg = w.finish();
+      expect(msg.equals(reference.encode(SCHEMA_NAMES.enrichedBatch, batch))).toBe(true);
+      expect(codec.decode<EnrichedBatch>(msg).value).toEqual(batch);
+    }
   });
 });

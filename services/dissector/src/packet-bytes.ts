@@ -1,0 +1,55 @@
+/**
+ * The encoded bytes of the packet records of a decoded PacketBatch body,
+ * copied into an enriched message instead of re-encoded: whole, or without
+ * the payload's bytes (a zero-length payload in their place, as the Dissector
+ * drops it). `spans` holds [start, payloadStart, payloadEnd, end] per record
+ * (body offsets), as the compiled reader notes them.
+ */
+export class PacketBytes {
+  private start = 0;
+  private head = 0;
+  private tailStart = 0;
+  private tail = -1;
+
+  constructor(private body: Buffer, private spans: readonly number[]) {}
+
+  /** Point at another body (the spans array may be the reader's, reused). */
+  reset(body: Buffer, spans: readonly number[]): void {
+    this.body = body;
+    this.spans = spans;
+  }
+
+  /** Select record `i`, whole or without its payload; returns the length `write` will put out. */
+  select(i: number, dropPayload: boolean): number {
+    const s = this.spans;
+    const o = 4 * i;
+    this.start = s[o];
+    if (dropPayload && s[o + 2] - s[o + 1] > 1) {
+      this.head = s[o + 1] - s[o];
+      this.tailStart = s[o + 2];
+      this.tail = s[o + 3] - s[o + 2];
+      return this.head + 1 + this.tail;
+    }
+    this.head = s[o + 3] - s[o];
+    this.tail = -1;
+    return this.head;
+  }
+
+  /** Copy the selected bytes to buf[at...]. */
+  write(buf: Buffer, at: number): void {
+    copy(this.body, this.start, this.head, buf, at);
+    if (this.tail >= 0) {
+      buf[at + this.head] = 0; // zero-length payload
+      copy(this.body, this.tailStart, this.tail, buf, at + this.head + 1);
+    }
+  }
+}
+
+/** n bytes from src[from...] to dst[at...]: short runs by hand (Buffer#copy's binding costs more than the bytes). */
+function copy(src: Buffer, from: number, n: number, dst: Buffer, at: number): void {
+  if (n < 96) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
+  } else {
+    src.copy(dst, at, from, from + n);
+  }
+}
