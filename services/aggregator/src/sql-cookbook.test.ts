@@ -1,12 +1,11 @@
 /**
- * Every example in docs/sql-cookbook.md, run on the embedded chDB engine and
+ * Every example in docs/sql-cookbook.md but the stream-health ones, run on the embedded chDB engine and
  * on a ClickHouse server against data aggregated from a synthetic capture,
  * with its result checked against figures computed from the records.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EnrichedBatch, EnrichedRecord, SqlClient } from '@streamlens/common';
 import { ChdbSqlClient } from '@streamlens/embedded';
@@ -16,22 +15,9 @@ import { LocalNetworks, LocalNetworksByAgent, DEFAULT_LOCAL_NETWORKS } from './l
 import { aggregationParams, recordKey, referenceByKey } from './testing/aggregator-harness.js';
 import { enrichedRecord, flightTestScenario, ip4, routeIntoBatches } from './testing/synthetic-traffic.js';
 import { exportNetflow } from './netflow-export.js';
+import { cookbookExamples } from './testing/cookbook-examples.js';
 
-const COOKBOOK = fileURLToPath(new URL('../../../docs/sql-cookbook.md', import.meta.url));
 const START = 1_732_000_000_000_000_000n;
-
-export interface Example {
-  id: string;
-  sql: string;
-}
-
-/** The examples of the cookbook: an `<!-- example: id -->` line, then a ```sql block. */
-export function cookbookExamples(text = readFileSync(COOKBOOK, 'utf8')): Example[] {
-  const out: Example[] = [];
-  const re = /<!-- example: ([a-z0-9-]+) -->\s*```sql\n([\s\S]*?)```/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ id: m[1], sql: m[2].trim() });
-  return out;
-}
 
 // ---- the data -------------------------------------------------------------
 
@@ -223,7 +209,8 @@ const CHECKS: Record<string, (rows: Row[]) => void> = {
 // ---- the runs ---------------------------------------------------------------
 
 async function runAll(sql: SqlClient, db: string): Promise<void> {
-  const examples = cookbookExamples();
+  // the stream-health examples run on their own data (sql-cookbook-health.test.ts)
+  const examples = cookbookExamples().filter((e) => !e.id.startsWith('health-'));
   expect(examples.length).toBeGreaterThanOrEqual(10);
   expect(examples.map((e) => e.id).sort()).toEqual(Object.keys(CHECKS).sort());
   for (const ex of examples) {
