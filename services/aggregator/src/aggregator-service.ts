@@ -93,7 +93,8 @@ export class AggregatorService implements Service {
   private readonly localNets: LocalNetworksByAgent;
   private readonly ftIds = new FrameTypeIds();
   private readonly counters = new IngestCounters();
-  private readonly decoder = new EnrichedDecoder();
+  /** Reads the integrity fields only when stream health is on. */
+  private readonly decoder: EnrichedDecoder;
   private readonly retry: RetryPolicy;
   private readonly sink: ClickHouseSink;
   private readonly epochLog: EpochLog;
@@ -124,6 +125,7 @@ export class AggregatorService implements Service {
     this.topics = topicNames(config.topicPrefix);
     this.localNets = localNetworksOf(config);
     this.params = aggregationParamsOf(config);
+    this.decoder = new EnrichedDecoder({ streamHealth: this.params.health !== null });
     this.paramsText = JSON.stringify({
       window_ns: this.params.window.sizeNs, bucket_ns: this.params.bucket.sizeNs, lateness_ns: this.params.latenessNs,
       outlier_k: config.outlierK, outlier_warmup: config.outlierWarmup, flow_timeout_ns: this.params.flowTimeoutNs,

@@ -64,7 +64,8 @@ export class EmbeddedPipeline {
   private readonly codec = AvroCodec.forStreamLens();
   private readonly batchCodec = new DissectorBatchCodec(this.codec);
   private readonly router: EnrichedRouter;
-  private readonly decoder = new EnrichedDecoder();
+  /** Reads the integrity fields only when stream health is on. */
+  private readonly decoder: EnrichedDecoder;
   private readonly aggregator: LocalAggregator;
   private readonly packets: BusTopic;
   private readonly enriched: BusTopic;
@@ -86,9 +87,11 @@ export class EmbeddedPipeline {
     this.router = new EnrichedRouter(this.batchCodec, o.partitions);
     this.packets = this.bus.topic('packets', o.partitions);
     this.enriched = this.bus.topic('enriched', o.partitions);
+    const params = aggregationParamsOf(o.aggregation);
+    this.decoder = new EnrichedDecoder({ streamHealth: params.health !== null });
     this.aggregator = new LocalAggregator(o.store, {
       database: o.database,
-      params: aggregationParamsOf(o.aggregation),
+      params,
       localNetworks: localNetworksOf(o.aggregation),
       maxOpenKeys: o.aggregation.maxOpenKeys,
       runId: o.runId,

@@ -1,0 +1,265 @@
+/**
+ * npm run bench:stream-health: what stream-health tracking costs the
+ * aggregator, on a stream where half the records are telemetry (IENA,
+ * Chapter 10, PTP) with real integrity fields. The reference is the same
+ * aggregator with stream health off (--no-stream-health: no tracking, and
+ * the decoder skips the integrity fields), on the same messages, in the same
+ * invocation, passes interleaved (on, off, off, on, ...) so load on the
+ * machine hits both alike.
+ *
+ *   0. decode + aggregate + seal (rows built, not sent): CPU time, best and
+ *      median of --passes per setting
+ *   1. core into a real ClickHouse server (decode + aggregate + INSERT of
+ *      every table, stream_health and ptp_events included): wall clock and
+ *      CPU time, best of --core-runs per setting
+ *
+ * Input (cached under .bench/): the generated flight-test capture of the
+ * stream-health tests (test/generators/telemetry-streams.ts: IENA with gaps,
+ * a wrap and a reboot, Chapter 10 with segmented TMATS and a transfer
+ * sequence, two-step PTP with Delay and Pdelay exchanges and a grandmaster
+ * switch), decoded by the capture agent's decoder and dissected by the
+ * Dissector, copied for as many capture points as needed (each copy in its
+ * own 31 s slot), and as many records again of the aggregator benchmark's
+ * flight-test mix (short TCP sessions, DNS, ARP, ...; no integrity fields),
+ * all routed into partitions as the dissector routes and ordered by time.
+ *
+ * Options: --records N (1000000), --telemetry SHARE (0.5), --partitions N
+ * (8), --batch N (1000), --passes N (5), --core-runs N (2), --no-clickhouse,
+ * --only on|off (one setting, for profiling).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AvroCodec, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
+import { startClickHouse } from '@streamlens/local-infra';
+import { DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent } from '@streamlens/aggregator';
+import { aggregationParams, flightTestScenario, routeIntoBatches } from '@streamlens/aggregator/testing';
+import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
+import { telemetryCapture, TELEMETRY_START_NS } from '../../../test/generators/telemetry-streams.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const RECORDS = Number(arg('records', '1000000'));
+const SHARE = Number(arg('telemetry', '0.5'));
+const PARTITIONS = Number(arg('partitions', '8'));
+const BATCH = Number(arg('batch', '1000'));
+const PASSES = Number(arg('passes', '5'));
+const CORE_RUNS = Number(arg('core-runs', '2'));
+const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
+const SLOT_NS = 31_000_000_000n;
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+interface Workload {
+  records: number;
+  telemetry: number;
+  messages: { partition: number; value: Buffer }[];
+}
+
+const hasIntegrity = (b: EnrichedBatch) => b.records.reduce((n, r) => n + (r.iena !== null || r.ch10 !== null || r.ptp !== null ? 1 : 0), 0);
+
+function generate(path: string): void {
+  const cap = telemetryCapture();
+  const wantTelemetry = Math.round(RECORDS * SHARE);
+  const copies = Math.max(1, Math.ceil(wantTelemetry / cap.frames.length));
+  const routed: { partition: number; batch: EnrichedBatch; t: bigint }[] = [];
+  let telemetry = 0;
+  for (let k = 0; k < copies && telemetry < wantTelemetry; k++) {
+    const off = BigInt(k) * SLOT_NS;
+    const frames = cap.frames.map((f) => ({ tsNs: f.tsNs + off, data: f.data }));
+    for (const r of enrichedBatchesOf(frames, { agentId: `tlm-${k + 1}`, iface: 'eth0', partitions: PARTITIONS, batchRecords: Math.max(1, BATCH >> 3) })) {
+      if (telemetry >= wantTelemetry) break;
+      telemetry += r.batch.records.length;
+      routed.push({ ...r, t: r.batch.base_ts_ns });
+    }
+  }
+  const rest = RECORDS - telemetry;
+  const durationNs = BigInt(copies) * SLOT_NS;
+  const seconds = Number(durationNs / 1_000_000_000n);
+  // sessions average ~25 packets and the mix's periodic streams add ~250 records/s; ask for more and cut
+  const flows = Math.max(1, Math.ceil(rest / 20));
+  const other = flightTestScenario({ startNs: TELEMETRY_START_NS, durationNs, backgroundFlows: flows, seed: 11 }).slice(0, rest);
+  for (const r of routeIntoBatches(other, { agentId: 'bench-1', iface: 'eth0', partitions: PARTITIONS, batchRecords: BATCH })) routed.push({ ...r, t: r.batch.base_ts_ns });
+  routed.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+  const codec = AvroCodec.forStreamLens();
+  const parts: Buffer[] = [];
+  let withIntegrity = 0;
+  for (const r of routed) {
+    withIntegrity += hasIntegrity(r.batch);
+    const v = codec.encode(SCHEMA_NAMES.enrichedBatch, r.batch);
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(r.partition, 0);
+    h.writeUInt32LE(r.batch.records.length, 4);
+    h.writeUInt32LE(v.length, 8);
+    h.writeUInt32LE(hasIntegrity(r.batch), 12);
+    parts.push(h, v);
+  }
+  mkdirSync(BENCH_DIR, { recursive: true });
+  writeFileSync(`${path}.tmp`, Buffer.concat(parts));
+  renameSync(`${path}.tmp`, path);
+  console.log(`generated ${fmt(telemetry + other.length)} records (${copies} copies of the ${fmt(cap.frames.length)}-frame telemetry capture, ` +
+    `${fmt(withIntegrity)} records with integrity fields) in ${fmt(routed.length)} messages -> ${path}`);
+}
+
+function load(path: string): Workload {
+  const buf = readFileSync(path);
+  const messages: { partition: number; value: Buffer }[] = [];
+  let records = 0;
+  let telemetry = 0;
+  for (let pos = 0; pos < buf.length;) {
+    const partition = buf.readUInt32LE(pos);
+    records += buf.readUInt32LE(pos + 4);
+    const len = buf.readUInt32LE(pos + 8);
+    telemetry += buf.readUInt32LE(pos + 12);
+    messages.push({ partition, value: buf.subarray(pos + 16, pos + 16 + len) });
+    pos += 16 + len;
+  }
+  return { records, telemetry, messages };
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1e6;
+}
+
+const SEAL_EVERY = 100_000;
+
+function newAggregator(sql: ServerSqlClient | null, database: string, health: boolean): { agg: LocalAggregator; decoder: EnrichedDecoder } {
+  return {
+    agg: new LocalAggregator(sql as never, {
+      database, params: aggregationParams({ streamHealth: health }), localNetworks: new LocalNetworksByAgent(DEFAULT_LOCAL_NETWORKS), concurrency: 4,
+    }),
+    decoder: new EnrichedDecoder({ streamHealth: health }),
+  };
+}
+
+/** Decode + aggregate + seal, CPU seconds; throws if a record was refused (the comparison would be unfair). */
+function aggregateOnce(w: Workload, health: boolean): { cpu: number; healthRows: number } {
+  const { agg, decoder } = newAggregator(null, 'unused', health);
+  const cpu0 = process.cpuUsage();
+  let since = 0;
+  let healthRows = 0;
+  let refused = 0;
+  for (const m of w.messages) {
+    const batch = decoder.decodeReused(m.value);
+    refused += agg.ingest(m.partition, batch, 0, 0)?.length ?? 0;
+    since += batch.records.length;
+    if (since >= SEAL_EVERY) {
+      for (const e of agg.seal({ nowMs: 0 })) healthRows += e.health.length;
+      since = 0;
+    }
+  }
+  for (const e of agg.seal({ nowMs: 0, final: true })) healthRows += e.health.length;
+  const cpu = cpuSeconds(cpu0);
+  if (refused > 0) throw new Error(`${refused} records refused (late or invalid): the workload is not what it should be`);
+  return { cpu, healthRows };
+}
+
+async function coreOnce(w: Workload, sql: ServerSqlClient, health: boolean): Promise<{ seconds: number; cpu: number; rows: number; healthRows: number }> {
+  const database = `bench_health_${health ? 'on' : 'off'}_${Date.now()}`;
+  await migrate(sql, database);
+  const { agg, decoder } = newAggregator(sql, database, health);
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  let rows = 0;
+  let healthRows = 0;
+  const add = (f: Awaited<ReturnType<LocalAggregator['flush']>>) => {
+    rows += f.flows + f.outliers + f.netflow + f.health + f.ptpEvents + f.tmats;
+    healthRows += f.health;
+  };
+  let since = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  for (const m of w.messages) {
+    const batch = decoder.decodeReused(m.value);
+    agg.ingest(m.partition, batch, 0, 0);
+    since += batch.records.length;
+    if (since >= 250_000) {
+      await inFlight;
+      inFlight = agg.flush({ nowMs: 0 }).then(add);
+      since = 0;
+    }
+  }
+  await inFlight;
+  add(await agg.flush({ final: true, nowMs: 0 }));
+  const out = { seconds: (performance.now() - started) / 1000, cpu: cpuSeconds(cpu0), rows, healthRows };
+  await sql.command(`DROP DATABASE ${database}`);
+  return out;
+}
+
+const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
+const pct = (on: number, off: number) => `${on >= off ? '+' : ''}${(100 * (on / off - 1)).toFixed(1)} %`;
+
+async function main(): Promise<void> {
+  const path = join(BENCH_DIR, `stream-health-${RECORDS}-${Math.round(SHARE * 100)}-${PARTITIONS}-${BATCH}.bin`);
+  if (!existsSync(path)) generate(path);
+  const w = load(path);
+  console.log(`stream-health benchmark: ${fmt(w.records)} enriched records, ${(100 * w.telemetry / w.records).toFixed(1)} % with integrity fields ` +
+    `(IENA, Chapter 10, PTP), ${fmt(w.messages.length)} messages over ${PARTITIONS} partitions`);
+  console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), load average ${loadavg()[0].toFixed(1)} at start`);
+  const results: Record<string, number> = { records: w.records, telemetryPct: +(100 * w.telemetry / w.records).toFixed(1) };
+
+  const only = arg('only', '');
+  if (only) {
+    // profiling aid: one setting only (node --cpu-prof ... --only on)
+    for (let p = 0; p < PASSES; p++) console.log(`${only}: ${fmt(w.records / aggregateOnce(w, only === 'on').cpu)} records per CPU-second`);
+    return;
+  }
+  aggregateOnce(w, true); // warm-up (JIT) for both paths
+  aggregateOnce(w, false);
+  const on: number[] = [];
+  const off: number[] = [];
+  let healthRows = 0;
+  for (let p = 0; p < PASSES; p++) {
+    const order = p % 2 === 0 ? [true, false] : [false, true];
+    for (const h of order) {
+      const r = aggregateOnce(w, h);
+      (h ? on : off).push(r.cpu);
+      if (h) healthRows = r.healthRows;
+    }
+  }
+  const [onB, offB] = [sorted(on)[0], sorted(off)[0]];
+  const [onM, offM] = [sorted(on)[PASSES >> 1], sorted(off)[PASSES >> 1]];
+  console.log(`\n0. decode + aggregate + seal, CPU time, ${PASSES} interleaved passes each (${fmt(healthRows)} stream_health rows with it on):`);
+  console.log(`   stream health off: best ${fmt(w.records / offB)} records per CPU-second, median ${fmt(w.records / offM)}`);
+  console.log(`   stream health on:  best ${fmt(w.records / onB)} records per CPU-second, median ${fmt(w.records / onM)}`);
+  console.log(`   cost of stream health: ${pct(onB, offB)} CPU time (best), ${pct(onM, offM)} (median); ` +
+    `records/s with it on = ${(offB / onB).toFixed(3)} x off (best), ${(offM / onM).toFixed(3)} x (median)`);
+  Object.assign(results, {
+    aggregateOffPerCpuS: Math.round(w.records / offB), aggregateOnPerCpuS: Math.round(w.records / onB),
+    aggregateRatioBest: +(offB / onB).toFixed(3), aggregateRatioMedian: +(offM / onM).toFixed(3),
+  });
+
+  if (!process.argv.includes('--no-clickhouse')) {
+    const ch = process.env.CLICKHOUSE_URL ? null : await startClickHouse({ log: (m) => console.log(`  [infra] ${m}`) });
+    const sql = new ServerSqlClient({ url: process.env.CLICKHOUSE_URL ?? ch!.url });
+    try {
+      const runs: Record<'on' | 'off', { seconds: number; cpu: number; rows: number; healthRows: number }[]> = { on: [], off: [] };
+      for (let i = 0; i < CORE_RUNS; i++) {
+        for (const h of i % 2 === 0 ? [false, true] : [true, false]) runs[h ? 'on' : 'off'].push(await coreOnce(w, sql, h));
+      }
+      const best = (k: 'on' | 'off') => runs[k].reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      const [bOn, bOff] = [best('on'), best('off')];
+      console.log(`\n1. core into ClickHouse (decode + aggregate + INSERT every table), best of ${CORE_RUNS} each:`);
+      console.log(`   stream health off: ${fmt(w.records / bOff.seconds)} records/s wall (${bOff.seconds.toFixed(2)} s), ${fmt(w.records / bOff.cpu)} per CPU-second, ${fmt(bOff.rows)} rows`);
+      console.log(`   stream health on:  ${fmt(w.records / bOn.seconds)} records/s wall (${bOn.seconds.toFixed(2)} s), ${fmt(w.records / bOn.cpu)} per CPU-second, ` +
+        `${fmt(bOn.rows)} rows (${fmt(bOn.healthRows)} stream_health)`);
+      console.log(`   records/s with it on = ${(bOff.seconds / bOn.seconds).toFixed(3)} x off (wall), ${(bOff.cpu / bOn.cpu).toFixed(3)} x (CPU)`);
+      Object.assign(results, {
+        coreOffPerS: Math.round(w.records / bOff.seconds), coreOnPerS: Math.round(w.records / bOn.seconds),
+        coreRatioWall: +(bOff.seconds / bOn.seconds).toFixed(3), coreRatioCpu: +(bOff.cpu / bOn.cpu).toFixed(3),
+      });
+    } finally {
+      await sql.close();
+      await ch?.stop();
+    }
+  }
+  console.log(`\nload average ${loadavg()[0].toFixed(1)} at the end`);
+  console.log(`JSON ${JSON.stringify(results)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
