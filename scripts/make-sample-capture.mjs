@@ -36,12 +36,17 @@ const frames = [];
 for (const [file, at] of PARTS) {
   const reader = await CaptureFileReader.open(file);
   let first = null;
+  let last = null;
   try {
     do {
       for (let f = reader.next(); f !== null; f = reader.next()) {
         if (f.linkType !== 1) throw new Error(`${file}: only Ethernet captures go into the sample (link type ${f.linkType})`);
-        const ts = BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNs);
+        let ts = BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNs);
         first ??= ts;
+        // A part whose timestamps step back (a recorder's clock, a merged file) keeps its packet order:
+        // sorted by time, its sequence numbers would be scrambled (false loss in the stream-health report).
+        if (last !== null && ts < last) ts = last;
+        last = ts;
         frames.push({ ts: START_NS + BigInt(Math.round(at * 1e9)) + (ts - first), data: Buffer.from(f.buf.subarray(f.offset, f.offset + f.capLen)), wireLen: f.wireLen });
       }
     } while (await reader.fill());
@@ -51,7 +56,7 @@ for (const [file, at] of PARTS) {
     await reader.close();
   }
 }
-frames.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+frames.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0)); // stable: equal times keep file order
 
 const blocks = [];
 function block(type, body) {

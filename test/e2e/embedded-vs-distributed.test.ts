@@ -41,6 +41,10 @@ const QUERIES: Record<string, string> = {
   flow_outliers: `SELECT agent_id, interface, ts_ns, window_start_ns, frame_no, frame_type, toString(src_ip) AS src_ip, toString(dst_ip) AS dst_ip,
             src_port, dst_port, src_mac, dst_mac, iat_ns, mean_ns, std_ns, sigma FROM {db}.flow_outliers ORDER BY ts_ns, frame_no`,
   netflow_buckets: `SELECT * EXCEPT (bucket_start) FROM {db}.netflow_buckets ORDER BY agent_id, interface, bucket_ms, bucket_start_ns`,
+  stream_health: `SELECT * EXCEPT (window_start, ingested_at) FROM {db}.stream_health
+          ORDER BY agent_id, interface, kind, window_start_ns, src_ip, dst_ip, stream_id, domain, clock_id, port_number, message_type, keyed_by`,
+  ptp_events: `SELECT * EXCEPT (ts, ingested_at) FROM {db}.ptp_events ORDER BY agent_id, interface, domain, ts_ns, event, clock_id, port_number, field`,
+  tmats_sightings: `SELECT * EXCEPT (window_start, ingested_at) FROM {db}.tmats_sightings ORDER BY agent_id, interface, window_start_ns, src_ip, dst_ip, channel_id, program_name`,
 };
 
 function service(args: string[]): ChildProcess {
@@ -68,7 +72,7 @@ afterAll(async () => {
 });
 
 describe('embedded and distributed', () => {
-  it('give the same flows, outliers and netflow buckets for the bundled sample', async () => {
+  it('give the same flows, outliers, netflow buckets and stream health for the bundled sample', async () => {
     // Embedded.
     const store = join(dir, 'store');
     const analyze = spawnSync(process.execPath, [BIN, 'analyze', SAMPLE, '--data-dir', store, '--agent-id', 'e2e', '--no-summary'], { encoding: 'utf8', timeout: 120_000 });
@@ -80,6 +84,7 @@ describe('embedded and distributed', () => {
       embedded[table] = r.stdout;
     }
     expect(embedded.flows.split('\n').length).toBeGreaterThan(100);
+    for (const t of ['stream_health', 'ptp_events', 'tmats_sightings']) expect(embedded[t].trim().length, t).toBeGreaterThan(0);
 
     // Distributed: the agent replays the file into Kafka; a dissector and an aggregator turn it into ClickHouse rows.
     const agent = service(['agent', '--read', SAMPLE, '--agent-id', 'e2e', '--create-topics', '--topic-partitions', '4', '--progress', 'never',
