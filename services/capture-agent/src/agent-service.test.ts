@@ -117,8 +117,9 @@ describe('AgentService (real Kafka)', () => {
   it('a replay waits when Kafka is away and the spool is full, and at stop counts what does not fit', async () => {
     const file = mixedCapture(60_000);
     const spoolDir = mkdtempSync(join(tmpdir(), 'spool-'));
+    // The memory queue is kept small too: with the default 64 MiB, a fast machine reads the whole file into it before spooling starts.
     const agent = new AgentService(config(['--read', file, '--kafka-brokers', '127.0.0.1:1', '--spool-dir', spoolDir, '--spool-max-bytes', '4MiB',
-      '--spool-after', '200ms', '--drain-timeout', '200ms', '--spool-flush-interval', '50ms']), { logger });
+      '--queue-max-bytes', '1MiB', '--spool-after', '200ms', '--drain-timeout', '200ms', '--spool-flush-interval', '50ms']), { logger });
     await agent.start();
     // Wait until the replay has started and then stopped moving (it waits for room in the spool).
     let frames = -1;
