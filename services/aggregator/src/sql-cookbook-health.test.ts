@@ -16,7 +16,7 @@ import { telemetryCapture, TELEMETRY_START_NS, type ExpectedWindow, type Telemet
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
 import { LocalAggregator } from './local-aggregator.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworksByAgent } from './local-networks.js';
-import { cookbookExamples } from './testing/cookbook-examples.js';
+import { cookbookExamples, runCookbookExamples } from './testing/cookbook-examples.js';
 import { aggregationParams } from './testing/aggregator-harness.js';
 
 type Row = Record<string, unknown>;
@@ -127,22 +127,7 @@ const CHECKS: Record<string, (rows: Row[]) => void> = {
 
 async function runAll(sql: SqlClient, db: string): Promise<void> {
   const examples = cookbookExamples().filter((e) => e.id.startsWith('health-'));
-  expect(examples.map((e) => e.id).sort()).toEqual(Object.keys(CHECKS).sort());
-  for (const ex of examples) {
-    const query = ex.sql.replaceAll('streamlens.', `${db}.`);
-    let rows: Row[];
-    try {
-      rows = await sql.query<Row>(query);
-    } catch (err) {
-      throw new Error(`cookbook example ${ex.id} failed on ${sql.describe}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      CHECKS[ex.id](rows);
-    } catch (err) {
-      (err as Error).message = `cookbook example ${ex.id} on ${sql.kind}: ${(err as Error).message}`;
-      throw err;
-    }
-  }
+  await runCookbookExamples(sql, db, examples, CHECKS);
 }
 
 describe('SQL cookbook: stream health', () => {

@@ -15,7 +15,7 @@ import { LocalNetworks, LocalNetworksByAgent, DEFAULT_LOCAL_NETWORKS } from './l
 import { aggregationParams, recordKey, referenceByKey } from './testing/aggregator-harness.js';
 import { enrichedRecord, flightTestScenario, ip4, routeIntoBatches } from './testing/synthetic-traffic.js';
 import { exportNetflow } from './netflow-export.js';
-import { cookbookExamples } from './testing/cookbook-examples.js';
+import { cookbookExamples, runCookbookExamples } from './testing/cookbook-examples.js';
 
 const START = 1_732_000_000_000_000_000n;
 
@@ -212,22 +212,7 @@ async function runAll(sql: SqlClient, db: string): Promise<void> {
   // the stream-health examples run on their own data (sql-cookbook-health.test.ts)
   const examples = cookbookExamples().filter((e) => !e.id.startsWith('health-'));
   expect(examples.length).toBeGreaterThanOrEqual(10);
-  expect(examples.map((e) => e.id).sort()).toEqual(Object.keys(CHECKS).sort());
-  for (const ex of examples) {
-    const query = ex.sql.replaceAll('streamlens.', `${db}.`);
-    let rows: Row[];
-    try {
-      rows = await sql.query<Row>(query);
-    } catch (err) {
-      throw new Error(`cookbook example ${ex.id} failed on ${sql.describe}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      CHECKS[ex.id](rows);
-    } catch (err) {
-      (err as Error).message = `cookbook example ${ex.id} on ${sql.kind}: ${(err as Error).message}`;
-      throw err;
-    }
-  }
+  await runCookbookExamples(sql, db, examples, CHECKS);
 }
 
 describe('SQL cookbook', () => {

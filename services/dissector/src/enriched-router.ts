@@ -17,7 +17,8 @@ export class EnrichedRouter {
 
   constructor(private readonly codec: DissectorBatchCodec, public partitionCount: number) {}
 
-  private router(agentId: string, iface: string): RecordRouter {
+  /** The router of one capture point (made once, kept). */
+  routerFor(agentId: string, iface: string): RecordRouter {
     const key = `${agentId}\u0000${iface}`;
     let r = this.routers.get(key);
     if (!r) {
@@ -35,7 +36,7 @@ export class EnrichedRouter {
    */
   route(enriched: EnrichedBatch, from?: PacketBatch): RoutedMessage[] {
     const { records, ...header } = enriched;
-    const router = this.router(enriched.agent_id, enriched.interface);
+    const router = this.routerFor(enriched.agent_id, enriched.interface);
     const n = this.partitionCount;
     const key = `${enriched.agent_id}/${enriched.interface}`;
     const first = records.length ? router.partitionOf(records[0].packet, n) : 0;

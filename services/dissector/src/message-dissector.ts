@@ -38,7 +38,6 @@ export class MessageDissector {
   private readonly reader: CompiledReader<PacketBatch> | null;
   private readonly writers: EnrichedBatchWriter[] = [];
   private readonly bytes = new PacketBytes(EMPTY, []);
-  private readonly routers = new Map<string, RecordRouter>();
   /** The batch-at-a-time path, for messages of other schema versions. */
   private readonly batchCodec: DissectorBatchCodec;
   private readonly batchRouter: EnrichedRouter;
@@ -83,7 +82,7 @@ export class MessageDissector {
     }
     this.bytes.reset(body, reader.spans);
     this.batch = batch;
-    this.router = this.partitionCount > 1 ? this.routerFor(batch.agent_id, batch.interface) : null;
+    this.router = this.partitionCount > 1 ? this.batchRouter.routerFor(batch.agent_id, batch.interface) : null;
     this.order = [];
     try {
       this.dissector.dissectEach(batch, this.sink);
@@ -115,16 +114,6 @@ export class MessageDissector {
       throw err;
     }
   };
-
-  private routerFor(agentId: string, iface: string): RecordRouter {
-    const key = `${agentId}\u0000${iface}`;
-    let r = this.routers.get(key);
-    if (!r) {
-      r = new RecordRouter(agentId, iface);
-      this.routers.set(key, r);
-    }
-    return r;
-  }
 
   /** Decode whole, dissect whole, route (messages of another PacketBatch version). */
   private batchAtATime(message: Buffer): DissectedMessage {
