@@ -3,7 +3,7 @@
  * environment > config file > defaults), `streamlens aggregator --help` and
  * the configuration reference in docs/aggregator.md come from this table.
  */
-import { kafkaOptions, LOG_LEVELS, opt, type ConfigOf } from '@streamlens/common';
+import { clickhouseAuthOptions, kafkaOptions, LOG_LEVELS, opt, type ConfigOf } from '@streamlens/common';
 import { checkSlotMs } from './event-time.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './local-networks.js';
 import { validateAlertRules, type AlertRuleSpec } from './stream-health/alerts/alert-rules.js';
@@ -20,8 +20,7 @@ function checkCidrs(list: string[]): string | undefined {
 export const aggregatorOptions = {
   groupId: opt.string({ doc: 'Kafka consumer group; instances in one group share the partitions (scale-out) and one set of results', default: 'streamlens-aggregator' }),
   clickhouseUrl: opt.string({ doc: 'ClickHouse HTTP(S) URL', default: 'http://127.0.0.1:8123', env: 'STREAMLENS_CLICKHOUSE_URL', envAliases: ['CLICKHOUSE_URL'], placeholder: 'URL' }),
-  clickhouseUser: opt.string({ doc: 'ClickHouse user (default: the URL\'s, else "default")' }),
-  clickhousePassword: opt.string({ doc: 'ClickHouse password', secret: true }),
+  ...clickhouseAuthOptions,
   clickhouseCompression: opt.bool({ doc: 'gzip INSERT bodies (saves bandwidth; costs client CPU: turn off on a fast link to the server)', default: true }),
   database: opt.string({ doc: 'ClickHouse database (created and migrated at start)', default: 'streamlens', env: 'STREAMLENS_DATABASE', validate: (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'use letters, digits and _ only') }),
   window: opt.duration({ doc: 'flow window length, aligned to the epoch; must divide 1 s or be whole seconds', default: 1000, validate: checkSlotMs }),

@@ -3,13 +3,12 @@
  * either the embedded store a `streamlens analyze` wrote or a ClickHouse
  * server; these are their shared options and the one way to open either.
  */
-import { opt, ServerSqlClient, type SqlClient } from '@streamlens/common';
+import { clickhouseAuthOptions, opt, serverClientOf, type SqlClient } from '@streamlens/common';
 
 export const storeTargetOptions = {
   dataDir: opt.string({ doc: 'embedded store to read (the directory `streamlens analyze` wrote)', default: './streamlens-data', env: 'STREAMLENS_DATA_DIR', placeholder: 'DIR' }),
   clickhouseUrl: opt.string({ doc: 'read this ClickHouse server instead of the embedded store (http(s)://[user:password@]host:port)', env: 'CLICKHOUSE_URL', placeholder: 'URL' }),
-  clickhouseUser: opt.string({ doc: 'ClickHouse user (default: the URL\'s)' }),
-  clickhousePassword: opt.string({ doc: 'ClickHouse password (default: the URL\'s)', secret: true }),
+  ...clickhouseAuthOptions,
   database: opt.string({ doc: 'database (also the default for unqualified table names)', default: 'streamlens', env: 'STREAMLENS_DATABASE' }),
 };
 
@@ -18,18 +17,14 @@ export interface StoreTarget {
   clickhouseUrl?: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
+  clickhouseTlsCa?: string;
   database: string;
 }
 
 /** A server client when a URL is given (credentials moved out of the URL), else the embedded store, which must exist. */
 export async function openStore(c: StoreTarget): Promise<SqlClient> {
   if (c.clickhouseUrl) {
-    const u = new URL(c.clickhouseUrl);
-    const username = c.clickhouseUser ?? (decodeURIComponent(u.username) || undefined);
-    const password = c.clickhousePassword ?? (decodeURIComponent(u.password) || undefined);
-    u.username = '';
-    u.password = '';
-    return new ServerSqlClient({ url: u.toString(), username, password, database: c.database });
+    return serverClientOf({ ...c, clickhouseUrl: c.clickhouseUrl }, { database: c.database });
   }
   const name = '@streamlens/embedded';
   let mod: { openEmbeddedStore(dir: string, opts: { database: string; mustExist: boolean }): Promise<SqlClient> };

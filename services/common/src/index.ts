@@ -7,6 +7,7 @@ export * from './avro/rabin.js';
 export * from './avro/schema-files.js';
 export * from './clickhouse/sql-client.js';
 export * from './clickhouse/server-client.js';
+export * from './clickhouse/connection-options.js';
 export * from './clickhouse/migrations.js';
 export * from './config/index.js';
 export * from './logger.js';

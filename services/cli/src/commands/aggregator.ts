@@ -1,6 +1,6 @@
 /** `streamlens aggregator`: enriched topic in, flows / outliers / netflow buckets into ClickHouse, exactly once. */
 import {
-  ConfigError, createKafka, createLogger, formatHelp, loadConfig, ServerSqlClient, stopOnSignals, type Loaded,
+  ConfigError, createKafka, createLogger, formatHelp, loadConfig, serverClientOf, stopOnSignals, type Loaded,
 } from '@streamlens/common';
 import { AggregatorService, aggregatorOptions } from '@streamlens/aggregator';
 import type { Command } from '../command.js';
@@ -18,15 +18,6 @@ valid Avro, go to <topic-prefix>.dlq with the reason in headers.
 SIGINT/SIGTERM finish the epoch in flight, checkpoint, commit and exit 0.`;
 
 /** ClickHouse URL with credentials moved out of it. */
-function clickhouseClient(url: string, user: string | undefined, password: string | undefined, requestCompression: boolean): ServerSqlClient {
-  const u = new URL(url);
-  const username = user ?? (decodeURIComponent(u.username) || undefined);
-  const pass = password ?? (decodeURIComponent(u.password) || undefined);
-  u.username = '';
-  u.password = '';
-  return new ServerSqlClient({ url: u.toString(), username, password: pass, requestCompression });
-}
-
 const command: Command = {
   summary: 'Aggregator: enriched topic in, flows and netflow buckets into ClickHouse',
   help: () => formatHelp(USAGE, DESCRIPTION, aggregatorOptions),
@@ -47,7 +38,7 @@ const command: Command = {
     }
     const config = loaded.config;
     const logger = createLogger({ service: 'aggregator', level: config.logLevel });
-    const sql = clickhouseClient(config.clickhouseUrl, config.clickhouseUser, config.clickhousePassword, config.clickhouseCompression);
+    const sql = serverClientOf(config, { requestCompression: config.clickhouseCompression });
     let service: AggregatorService;
     try {
       service = new AggregatorService(config, { sql, kafka: createKafka(config, `streamlens-aggregator-${config.groupId}`, logger), logger });

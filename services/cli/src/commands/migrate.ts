@@ -1,10 +1,9 @@
-import { formatHelp, loadConfig, migrate, opt, ServerSqlClient } from '@streamlens/common';
+import { clickhouseAuthOptions, formatHelp, loadConfig, migrate, opt, serverClientOf } from '@streamlens/common';
 import type { Command } from '../command.js';
 
 const options = {
   clickhouseUrl: opt.string({ doc: 'ClickHouse server HTTP(S) URL', default: 'http://127.0.0.1:8123', env: 'STREAMLENS_CLICKHOUSE_URL', envAliases: ['CLICKHOUSE_URL'], placeholder: 'URL' }),
-  clickhouseUser: opt.string({ doc: 'ClickHouse user (default: the URL\'s, else "default")' }),
-  clickhousePassword: opt.string({ doc: 'ClickHouse password (default: the URL\'s)', secret: true }),
+  ...clickhouseAuthOptions,
   database: opt.string({ doc: 'database to create or upgrade', default: 'streamlens', env: 'STREAMLENS_DATABASE' }),
 };
 
@@ -24,12 +23,7 @@ const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
-    const u = new URL(c.clickhouseUrl);
-    const username = c.clickhouseUser ?? (decodeURIComponent(u.username) || undefined);
-    const password = c.clickhousePassword ?? (decodeURIComponent(u.password) || undefined);
-    u.username = '';
-    u.password = '';
-    const client = new ServerSqlClient({ url: u.toString(), username, password });
+    const client = serverClientOf(c);
     try {
       const r = await migrate(client, c.database);
       process.stdout.write(`${client.describe}: database ${c.database}: applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}` +

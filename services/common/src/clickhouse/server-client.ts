@@ -10,8 +10,8 @@ export interface ServerClientOptions {
   database?: string;
   /** Request timeout in ms (default 300000). */
   requestTimeoutMs?: number;
-  /** TLS: CA certificate (PEM) and optional client certificate/key for mutual TLS. */
-  tls?: { caCert: Buffer; cert?: Buffer; key?: Buffer };
+  /** TLS: the CA certificate (PEM) that signed the server's certificate. */
+  tls?: { caCert: Buffer };
   settings?: ClickHouseSettings;
   /**
    * gzip request bodies (default true). Inserts compress well but gzip costs
@@ -47,7 +47,8 @@ export class ServerSqlClient implements SqlClient {
       compression: { request: options.requestCompression ?? true, response: true },
       // Failures reach the caller as errors; the client's own console logging would duplicate them.
       log: { level: ClickHouseLogLevel.OFF },
-      tls: options.tls ? { ca_cert: options.tls.caCert, cert: options.tls.cert, key: options.tls.key } as never : undefined,
+      // Only ca_cert: with `cert`/`key` keys present (even undefined) the client asks for certificate authentication.
+      tls: options.tls ? { ca_cert: options.tls.caCert } : undefined,
       clickhouse_settings: {
         // Inserts return only once the data is written (no async insert buffering).
         async_insert: 0,
