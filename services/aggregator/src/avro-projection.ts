@@ -91,11 +91,14 @@ function readExpr(g: Gen, s: Schema, ns: string | undefined): string {
       const fn = `a${g.counter++}`;
       let init = 'const out = [];';
       if (g.reuse) {
+        // Items are written by index and the length set once at the end: `out.length = 0` would free the
+        // array's backing store, and every read would allocate it again as it grows.
         const p = newPool(g);
-        init = `let out = ${p.store}[${p.counter}]; if (out === undefined) { out = []; ${p.store}[${p.counter}] = out; } ${p.counter}++; out.length = 0;`;
+        init = `let out = ${p.store}[${p.counter}]; if (out === undefined) { out = []; ${p.store}[${p.counter}] = out; } ${p.counter}++;`;
       }
-      g.code.push(`function ${fn}() { ${init} let n = long(); while (n !== 0) { if (n < 0) { n = -n; long(); } ` +
-        `for (let i = 0; i < n; i++) { if (pos > end) bad('array'); out.push(${readExpr(g, s.items as Schema, ns)}); } n = long(); } return out; }`);
+      g.code.push(`function ${fn}() { ${init} let k = 0; let n = long(); while (n !== 0) { if (n < 0) { n = -n; long(); } ` +
+        `for (let i = 0; i < n; i++) { if (pos > end) bad('array'); out[k++] = ${readExpr(g, s.items as Schema, ns)}; } n = long(); } ` +
+        `if (out.length !== k) out.length = k; return out; }`);
       return `${fn}()`;
     }
     case 'map': {
