@@ -16,7 +16,10 @@
  *   decode   + decodeFrameAt into one reused PacketRecord
  *   avsc     + PacketBatch objects of 1000 records encoded by avsc's generic writer
  *   codec    + the same batch objects encoded by AvroCodec.encode (compiled writer)
- *   stream   + records encoded one by one as decoded (PacketBatchWriter), the agent's way
+ *   stream   + records encoded one by one as decoded (PacketBatchWriter), the record path (the agent's until 2026-11-23)
+ *   fused    scanFrameAt + FrameBatchWriter.addScan: records written straight from the frame bytes, decodeFrameAt +
+ *            add for the frames the scan leaves to the decoder — the agent's way
+ *   pipeline the agent's FramePipeline itself (counters, sampler at 1, routing to 4 partitions, Batcher)
  * The reader is told after each batch that its frames are done with
  * (releaseFramesBefore), so it reuses its chunks.
  */
@@ -25,14 +28,17 @@ import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AvroCodec, emptyPacketRecord, PacketBatchWriter, SCHEMA_NAMES, type PacketBatch, type PacketRecord } from '@streamlens/common';
-import { CaptureFileReader, decodeFrameAt, DEFAULT_PAYLOAD_CAP } from '@streamlens/capture-agent';
+import { AgentMetrics, CaptureFileReader, decodeFrameAt, DEFAULT_PAYLOAD_CAP, FrameBatchWriter, FramePipeline, FrameScan, scanFrameAt } from '@streamlens/capture-agent';
+import { createLogger } from '@streamlens/common';
 import { ensureMixedCapture, MIX_VERSION, type Mix } from './mixed-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const BATCH = 1000;
+/** Partitions the pipeline pass routes to (each batch still seals at BATCH records). */
+const PIPELINE_PARTITIONS = 4;
 
-type Phase = 'read' | 'decode' | 'avsc' | 'codec' | 'stream';
+type Phase = 'read' | 'decode' | 'avsc' | 'codec' | 'stream' | 'fused' | 'pipeline';
 
 interface PhaseResult {
   phase: Phase;
@@ -57,7 +63,19 @@ function arg(name: string, fallback: string): string {
  */
 async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
   const codec = AvroCodec.forStreamLens({ compiledWriters: phase !== 'avsc' });
-  const writer = new PacketBatchWriter(codec);
+  const writer = phase === 'fused' ? new FrameBatchWriter(codec) : new PacketBatchWriter(codec);
+  const fusedWriter = writer instanceof FrameBatchWriter ? writer : null;
+  const scan = new FrameScan();
+  let sealedRecords = 0;
+  const pipeline = phase !== 'pipeline' ? null : new FramePipeline(codec, {
+    agentId: 'bench-host', agentRun: 'bench-run', interfaceName: 'file', linkType: 1, sampleRate: 1, payloadCap: DEFAULT_PAYLOAD_CAP,
+    maxRecords: BATCH, maxBytes: 64 << 20, lingerMs: 1e12, partitionCount: PIPELINE_PARTITIONS, nextBatchSeq: () => messages,
+    onSealed: (b) => {
+      messages++;
+      bytesOut += b.value.length;
+      sealedRecords += b.records;
+    },
+  }, new AgentMetrics(), createLogger({ service: 'bench', level: 'silent' }), { ms: 0 });
   // Batch objects (avsc/codec passes) need every record kept until the batch is encoded; the other passes reuse one.
   const pool: PacketRecord[] = Array.from({ length: phase === 'avsc' || phase === 'codec' ? BATCH : 1 }, () => emptyPacketRecord());
   const header = { agent_id: 'bench-host', interface: 'file', link_type: 1, agent_run: 'bench-run', batch_seq: 0, base_ts_ns: 0n, sample_rate: 1 };
@@ -72,7 +90,7 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
   const seal = () => {
     if (inBatch === 0) return;
     let msg: Buffer;
-    if (phase === 'stream') {
+    if (phase === 'stream' || phase === 'fused') {
       msg = writer.finish();
     } else {
       batch.base_ts_ns = header.base_ts_ns;
@@ -97,18 +115,32 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
           if (n % BATCH === 0) reader.releaseFramesBefore(f.frameNo + 1);
           continue;
         }
+        if (pipeline !== null) {
+          pipeline.frame(f.buf, f.offset, f.capLen, f.wireLen, f.tsSec, f.tsNs, f.frameNo);
+          // Every frame is encoded as it arrives: nothing of the frames before is kept.
+          if (n % BATCH === 0) reader.releaseFramesBefore(f.frameNo + 1);
+          continue;
+        }
         if (inBatch === 0) {
           baseSec = f.tsSec;
           baseNs = f.tsNs;
           header.base_ts_ns = BigInt(baseSec) * 1_000_000_000n + BigInt(baseNs);
-          if (phase === 'stream') writer.begin(header);
+          if (phase === 'stream' || phase === 'fused') writer.begin(header);
+        }
+        if (fusedWriter !== null && scanFrameAt(f.linkType, f.buf, f.offset, f.capLen, f.wireLen, DEFAULT_PAYLOAD_CAP, scan)) {
+          fusedWriter.addScan(scan, (f.tsSec - baseSec) * 1e9 + (f.tsNs - baseNs), f.frameNo);
+          if (++inBatch === BATCH) {
+            seal();
+            reader.releaseFramesBefore(f.frameNo + 1);
+          }
+          continue;
         }
         const rec = pool.length === 1 ? pool[0] : pool[inBatch];
         decodeFrameAt(f.linkType, f.buf, f.offset, f.capLen, f.wireLen, rec, DEFAULT_PAYLOAD_CAP);
         rec.frame_no = f.frameNo;
         rec.ts_offset_ns = (f.tsSec - baseSec) * 1e9 + (f.tsNs - baseNs);
         if (rec.decode_error !== null) decodeErrors++;
-        if (phase === 'stream') writer.add(rec);
+        if (phase === 'stream' || phase === 'fused') writer.add(rec);
         if (++inBatch === BATCH) {
           if (phase === 'decode') inBatch = 0;
           else seal();
@@ -120,7 +152,10 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
   } finally {
     await reader.close();
   }
-  if (phase !== 'read' && phase !== 'decode') seal();
+  if (pipeline !== null) {
+    pipeline.batcher.flush();
+    if (sealedRecords !== n) throw new Error(`pipeline sealed ${sealedRecords} of ${n} records`);
+  } else if (phase !== 'read' && phase !== 'decode') seal();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   return {
@@ -183,7 +218,9 @@ const LABEL: Record<Phase, string> = {
   decode: 'read + decodeFrame',
   avsc: 'read + decode + encode: batch objects, avsc',
   codec: 'read + decode + encode: batch objects, AvroCodec.encode',
-  stream: 'read + decode + encode: PacketBatchWriter (agent path)',
+  stream: 'read + decode + encode: PacketBatchWriter (record path, before)',
+  fused: 'read + scan + write bytes: FrameBatchWriter (agent path)',
+  pipeline: 'the agent\'s FramePipeline (+ counters, routing to 4 partitions)',
 };
 
 function print(t: Table, packets: number): void {
@@ -229,12 +266,14 @@ async function main(): Promise<void> {
     const size = statSync(file).size;
     console.log(`\n${mix === 'mixed' ? 'Mixed traffic' : 'Minimum-size frames (60 B)'}: ${file}`);
     console.log(`${fmt(packets)} packets, ${(size / 1e6).toFixed(1)} MB, ${(size / packets - 16).toFixed(0)} B/frame on average (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-    const phases: Phase[] = mix === 'mixed' ? ['read', 'decode', 'avsc', 'codec', 'stream'] : ['read', 'decode', 'codec', 'stream'];
+    const phases: Phase[] = mix === 'mixed' ? ['read', 'decode', 'avsc', 'codec', 'stream', 'fused', 'pipeline'] : ['read', 'decode', 'codec', 'stream', 'fused', 'pipeline'];
     const t = measure(file, packets, phases, repeat, pin, withTshark && mix === 'mixed');
     print(t, packets);
     const e = t.results.get('stream')![0];
     const c = t.results.get('codec')![0];
     if (e.bytesOut !== c.bytesOut) throw new Error(`PacketBatchWriter wrote ${e.bytesOut} bytes, AvroCodec.encode ${c.bytesOut}`);
+    const fz = t.results.get('fused')![0];
+    if (fz.bytesOut !== c.bytesOut) throw new Error(`FrameBatchWriter wrote ${fz.bytesOut} bytes, AvroCodec.encode ${c.bytesOut}`);
     console.log(`\nencode: ${fmt(e.messages)} PacketBatch messages of ${BATCH} records, ${(e.bytesOut / 1e6).toFixed(1)} MB of Avro (${(e.bytesOut / packets).toFixed(0)} B/record), ${fmt(e.decodeErrors)} decode errors`);
   }
 }

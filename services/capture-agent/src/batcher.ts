@@ -2,18 +2,21 @@
  * Packs decoded records into PacketBatch messages, one open batch per
  * partition of one capture interface.
  *
- * Each open batch is a PacketBatchWriter (@streamlens/common): a record is
- * Avro-encoded the moment it is added, so the record object can be reused
- * for the next frame and nothing of the capture buffer is kept (cap hands
- * every frame over in the same Buffer). Closing a batch puts the envelope in
- * front: one allocation per message, none per record.
+ * Each open batch is a FrameBatchWriter: a frame is Avro-encoded the moment
+ * it is added — straight from its bytes when scanFrameAt understood it
+ * (addScan), else from the record decodeFrameAt filled (add) — so the record
+ * object can be reused for the next frame and nothing of the capture buffer
+ * is kept (cap hands every frame over in the same Buffer). Closing a batch
+ * puts the envelope in front: one allocation per message, none per record.
  *
  * A batch closes when it holds `maxRecords`, when its encoded records reach
  * `maxBytes` (so a message exceeds it by at most one record), when it has
  * been open `lingerMs`, when a record's time is too far from the batch's base
  * time for an exact offset, or on flush.
  */
-import { AvroCodec, PacketBatchWriter, type PacketRecord, RecordRouter } from '@streamlens/common';
+import { AvroCodec, type PacketRecord, RecordRouter } from '@streamlens/common';
+import type { FrameScan } from './decode/frame-scan.js';
+import { FrameBatchWriter } from './frame-batch-writer.js';
 import type { SealTrigger } from './agent-metrics.js';
 import type { SpoolEntry } from './spool.js';
 
@@ -45,7 +48,7 @@ class OpenBatch {
   baseNsec = 0;
   openedAt = 0;
 
-  constructor(readonly writer: PacketBatchWriter) {}
+  constructor(readonly writer: FrameBatchWriter) {}
 
   get count(): number {
     return this.writer.count;
@@ -89,16 +92,7 @@ export class Batcher {
    */
   add(rec: PacketRecord, tsSec: number, tsNsec: number, now: number): void {
     const p = this.router.partitionOf(rec, this.partitions);
-    let b = this.open[p];
-    if (!b) {
-      b = new OpenBatch(new PacketBatchWriter(this.codec));
-      this.open[p] = b;
-    }
-    if (b.count > 0) {
-      const off = (tsSec - b.baseSec) * NS + (tsNsec - b.baseNsec);
-      if (off > MAX_OFFSET_NS || off < -MAX_OFFSET_NS) this.seal(p, b, 'span');
-    }
-    if (b.count === 0) this.begin(b, tsSec, tsNsec, now);
+    const b = this.batchFor(p, tsSec, tsNsec, now);
     rec.ts_offset_ns = (tsSec - b.baseSec) * NS + (tsNsec - b.baseNsec);
     try {
       b.writer.add(rec);
@@ -106,6 +100,43 @@ export class Batcher {
       if (b.count === 0) this.active--;
       throw err;
     }
+    this.added(p, b);
+  }
+
+  /**
+   * add() for a frame scanFrameAt understood: its record is written from
+   * the frame's bytes (`frameNo` is its frame_no). The caller may reuse the
+   * scan and the frame's buffer afterwards.
+   */
+  addScan(s: FrameScan, tsSec: number, tsNsec: number, frameNo: number, now: number): void {
+    const p = this.router.hashFields(s.ethertype, s.ipProto, s.srcPort, s.dstPort, s.ipVersion, s.buf, s.srcIpAt, s.dstIpAt, s.addrLen,
+      s.ethSrc, s.ethDst) % this.partitions;
+    const b = this.batchFor(p, tsSec, tsNsec, now);
+    try {
+      b.writer.addScan(s, (tsSec - b.baseSec) * NS + (tsNsec - b.baseNsec), frameNo);
+    } catch (err) {
+      if (b.count === 0) this.active--;
+      throw err;
+    }
+    this.added(p, b);
+  }
+
+  /** The open batch of partition p for a record captured at tsSec.tsNsec (opened, or sealed first when the offset would not be exact). */
+  private batchFor(p: number, tsSec: number, tsNsec: number, now: number): OpenBatch {
+    let b = this.open[p];
+    if (!b) {
+      b = new OpenBatch(new FrameBatchWriter(this.codec));
+      this.open[p] = b;
+    }
+    if (b.count > 0) {
+      const off = (tsSec - b.baseSec) * NS + (tsNsec - b.baseNsec);
+      if (off > MAX_OFFSET_NS || off < -MAX_OFFSET_NS) this.seal(p, b, 'span');
+    }
+    if (b.count === 0) this.begin(b, tsSec, tsNsec, now);
+    return b;
+  }
+
+  private added(p: number, b: OpenBatch): void {
     if (b.count >= this.o.maxRecords) this.seal(p, b, 'records');
     else if (b.writer.recordBytes + this.envelopeReserve >= this.o.maxBytes) this.seal(p, b, 'bytes');
   }
@@ -150,6 +181,7 @@ export class Batcher {
   private seal(p: number, b: OpenBatch, trigger: SealTrigger): void {
     const records = b.count;
     const value = b.writer.finish();
+    b.writer.releaseSource();
     this.active--;
     this.o.onSealed({ partition: p, partitionCount: this.partitions, records, sealedAt: Date.now(), key: this.key, value }, trigger);
   }

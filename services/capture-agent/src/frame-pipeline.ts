@@ -1,13 +1,17 @@
 /**
- * The per-interface path of a frame: count it, sample it, decode it into the
- * interface's reused PacketRecord, encode that into the open batch of its
- * partition. Everything happens synchronously, so a source may hand over a
- * buffer it overwrites with the next frame (live capture does).
+ * The per-interface path of a frame: count it, sample it, then either scan
+ * it (scanFrameAt, the common frames) and write its record's bytes straight
+ * from the frame into the open batch of its partition, or decode it into the
+ * interface's reused PacketRecord and encode that (every other frame: decode
+ * errors, DNS, HTTP, ...); both give the same bytes. Everything happens
+ * synchronously, so a source may hand over a buffer it overwrites with the
+ * next frame (live capture does).
  */
 import { emptyPacketRecord, type AvroCodec, type Logger, type PacketRecord } from '@streamlens/common';
 import type { AgentMetrics, InterfaceCounters } from './agent-metrics.js';
 import { Batcher, type SealedBatch } from './batcher.js';
 import { decodeFrameAt } from './decode/index.js';
+import { FrameScan, scanFrameAt } from './decode/frame-scan.js';
 import { Sampler } from './sampling.js';
 import type { SealTrigger } from './agent-metrics.js';
 
@@ -36,6 +40,7 @@ const ENCODE_LOG_INTERVAL_MS = 60_000;
 export class FramePipeline {
   readonly batcher: Batcher;
   private readonly rec: PacketRecord = emptyPacketRecord();
+  private readonly scan = new FrameScan();
   private readonly sampler: Sampler;
   private readonly counters: InterfaceCounters;
   private lastEncodeLog = -Infinity;
@@ -80,8 +85,20 @@ export class FramePipeline {
       c.sampledOut.inc();
       return;
     }
-    const rec = this.rec;
     try {
+      const s = this.scan;
+      const scanned = scanFrameAt(this.o.linkType, buf, start, capLen, wireLen, this.o.payloadCap, s);
+      if (scanned) {
+        c.decoded.inc();
+        try {
+          this.batcher.addScan(s, tsSec, tsNs, frameNo, this.clock.ms);
+        } finally {
+          s.release();
+        }
+        return;
+      }
+      s.release();
+      const rec = this.rec;
       decodeFrameAt(this.o.linkType, buf, start, capLen, wireLen, rec, this.o.payloadCap);
       rec.frame_no = frameNo;
       c.decoded.inc();

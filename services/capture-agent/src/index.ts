@@ -9,6 +9,8 @@ export { agentOptions, checkAgentConfig, defaultSpoolDir, paceFactor, type Agent
 export { AgentMetrics } from './agent-metrics.js';
 export { CAP_INSTALL_HINT, PERMISSION_HINT } from './sources/live-capture.js';
 export { Batcher, type SealedBatch } from './batcher.js';
+export { FrameScan, scanFrameAt } from './decode/frame-scan.js';
+export { FrameBatchWriter } from './frame-batch-writer.js';
 export { FramePipeline, type CoarseClock, type PipelineOptions } from './frame-pipeline.js';
 export { FileReplay, type ReplayOptions, type ReplayResult } from './sources/replay.js';
 export { LiveCapture, type FrameHandler } from './sources/live-capture.js';

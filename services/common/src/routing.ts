@@ -59,6 +59,40 @@ export class RecordRouter {
     return murmur2(b, n + 14) & 0x7fffffff;
   }
 
+  /**
+   * hash() of a record given by the fields it reads, its addresses as
+   * `addrLen` bytes at b[srcAt] and b[dstAt] (addrLen 0 when not IP): the
+   * capture agent routes frames it encodes without a record object.
+   */
+  hashFields(ethertype: number, ipProto: number, srcPort: number, dstPort: number, ipVersion: number,
+    b: Buffer, srcAt: number, dstAt: number, addrLen: number, ethSrc: number, ethDst: number): number {
+    const s = this.scratch;
+    let n = this.prefixLen;
+    if (ethertype === PTP_ETHERTYPE || ((srcPort === 319 || srcPort === 320 || dstPort === 319 || dstPort === 320) && ipProto === 17)) {
+      s[n++] = 0x50; // 'P'
+      return murmur2(s, n) & 0x7fffffff;
+    }
+    if (ipVersion !== 0) {
+      s[n++] = 0x49; // 'I'
+      let i = 0;
+      while (i < addrLen && b[srcAt + i] === b[dstAt + i]) i++;
+      const srcFirst = i === addrLen || b[srcAt + i] < b[dstAt + i];
+      const lo = srcFirst ? srcAt : dstAt;
+      const hi = srcFirst ? dstAt : srcAt;
+      for (let k = 0; k < addrLen; k++) s[n + k] = b[lo + k];
+      n += addrLen;
+      for (let k = 0; k < addrLen; k++) s[n + k] = b[hi + k];
+      n += addrLen;
+      return murmur2(s, n) & 0x7fffffff;
+    }
+    s[n++] = 0x45; // 'E'
+    const lo = Math.min(ethSrc, ethDst);
+    s.writeUIntBE(lo, n, 6);
+    s.writeUIntBE(lo === ethSrc ? ethDst : ethSrc, n + 6, 6);
+    s.writeUInt16BE(ethertype & 0xffff, n + 12);
+    return murmur2(s, n + 14) & 0x7fffffff;
+  }
+
   partitionOf(r: PacketRecord, partitions: number): number {
     return this.hash(r) % partitions;
   }

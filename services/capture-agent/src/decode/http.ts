@@ -32,6 +32,20 @@ export function startsLikeHttp(p: Buffer): boolean {
   return p.length > 0 && BY_FIRST[p[0]].length > 0 && matchPrefix(p) > 0;
 }
 
+/** startsLikeHttp of the `n` bytes at b[at] (no view made). */
+export function startsLikeHttpAt(b: Buffer, at: number, n: number): boolean {
+  if (n <= 0) return false;
+  const candidates = BY_FIRST[b[at]];
+  for (let c = 0; c < candidates.length; c++) {
+    const m = candidates[c];
+    if (n < m.length) continue;
+    let i = 1;
+    while (i < m.length && b[at + i] === m[i]) i++;
+    if (i === m.length) return true;
+  }
+  return false;
+}
+
 /** Index of the next LF at or after `from`, or -1. */
 function lineEnd(p: Buffer, from: number): number {
   return p.indexOf(0x0a, from);

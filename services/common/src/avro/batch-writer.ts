@@ -44,8 +44,12 @@ export class BatchWriter<R> {
   /**
    * `schemaName`: a batch schema of `codec` (envelope fields, then `records`).
    * `options.passPath`: a field of the record ("packet") a PassThrough given to `add` may copy.
+   * `appender`: makes the appender of the records' bytes from the record type
+   * instead of compiling one (a subclass that also writes records' bytes by
+   * other means, through it, and counts them with `appended`).
    */
-  constructor(codec: AvroCodec, readonly schemaName: string, options: WriterOptions = {}) {
+  constructor(codec: AvroCodec, readonly schemaName: string, options: WriterOptions = {},
+    appender?: (recordType: avro.Type) => CompiledAppender) {
     const type = codec.type(schemaName) as unknown as { fields: { name: string; type: avro.Type; defaultValue(): unknown }[] };
     const names = type.fields.map((f) => f.name);
     if (names.join(',') !== [...ENVELOPE, 'records'].join(',')) {
@@ -53,7 +57,7 @@ export class BatchWriter<R> {
     }
     this.envelopeFields = type.fields.slice(0, ENVELOPE.length);
     this.recordType = (type.fields[ENVELOPE.length].type as unknown as { itemsType: avro.Type }).itemsType;
-    this.records = compileAppender(this.recordType, options);
+    this.records = appender ? appender(this.recordType) : compileAppender(this.recordType, options);
     const fp = BigInt(`0x${codec.fingerprint(schemaName)}`);
     this.prefix = Buffer.alloc(10);
     this.prefix[0] = 0xc3;
@@ -77,6 +81,15 @@ export class BatchWriter<R> {
     if (this.header === null) throw new Error('BatchWriter.add before begin');
     if (this.records) this.records.append(rec, pass);
     else this.slowParts.push(this.recordType.toBuffer(rec));
+    this.n++;
+  }
+
+  /**
+   * For a subclass whose appender wrote a record's bytes itself: count it.
+   * Throws if no batch is open (a subclass checks isOpen before writing).
+   */
+  protected appended(): void {
+    if (this.header === null) throw new Error('BatchWriter.add before begin');
     this.n++;
   }
 
