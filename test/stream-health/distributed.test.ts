@@ -76,7 +76,7 @@ describe('stream health, distributed', () => {
     // the dissector creates the enriched topic with as many partitions
     const dissector = service(['dissector', '--metrics-port', '0', '--create-topics']);
     const aggregator = () => service(['aggregator', '--config', config, '--clickhouse-url', testClickHouseUrl(), '--database', database,
-      '--group-id', `${prefix}-agg`, '--metrics-port', '0', '--flush-interval', '200ms', '--checkpoint-interval', '1s', '--idle-timeout', '2s',
+      '--group-id', `${prefix}-agg`, '--metrics-port', '0', '--flush-interval', '200ms', '--checkpoint-interval', '1s', '--idle-timeout', '10s',
       '--session-timeout', '6s', '--insert-chunk-rows', '100'], 'info');
     const topicReady = Date.now() + 60_000;
     while (!(await admin.listTopics()).includes(`${prefix}.enriched`)) {

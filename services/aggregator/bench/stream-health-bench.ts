@@ -23,7 +23,7 @@
  * flight-test mix (short TCP sessions, DNS, ARP, ...; no integrity fields),
  * all routed into partitions as the dissector routes and ordered by time.
  *
- * Options: --records N (1000000), --telemetry SHARE (0.5), --partitions N
+ * Options: --records N (1000000), --telemetry SHARE (0.5), --rate F (1), --partitions N
  * (8), --batch N (1000), --passes N (5), --core-runs N (2), --no-clickhouse,
  * --only on|off (one setting, for profiling).
  */
@@ -49,7 +49,14 @@ const BATCH = Number(arg('batch', '1000'));
 const PASSES = Number(arg('passes', '5'));
 const CORE_RUNS = Number(arg('core-runs', '2'));
 const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
-const SLOT_NS = 31_000_000_000n;
+/**
+ * --rate F: the generated capture's timeline compressed F times (its streams F
+ * times denser: IENA keys at ~F x 10 packets/s, PTP Sync at F Hz). The test
+ * capture itself (F = 1) is sparse, so per-window work (rows, windows, TMATS)
+ * weighs far more per record than with instrumentation at flight-test rates.
+ */
+const RATE = Number(arg('rate', '1'));
+const SLOT_NS = 31_000_000_000n / BigInt(RATE);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
 interface Workload {
@@ -68,7 +75,7 @@ function generate(path: string): void {
   let telemetry = 0;
   for (let k = 0; k < copies && telemetry < wantTelemetry; k++) {
     const off = BigInt(k) * SLOT_NS;
-    const frames = cap.frames.map((f) => ({ tsNs: f.tsNs + off, data: f.data }));
+    const frames = cap.frames.map((f) => ({ tsNs: TELEMETRY_START_NS + (f.tsNs - TELEMETRY_START_NS) / BigInt(RATE) + off, data: f.data }));
     for (const r of enrichedBatchesOf(frames, { agentId: `tlm-${k + 1}`, iface: 'eth0', partitions: PARTITIONS, batchRecords: Math.max(1, BATCH >> 3) })) {
       if (telemetry >= wantTelemetry) break;
       telemetry += r.batch.records.length;
@@ -192,10 +199,11 @@ const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 const pct = (on: number, off: number) => `${on >= off ? '+' : ''}${(100 * (on / off - 1)).toFixed(1)} %`;
 
 async function main(): Promise<void> {
-  const path = join(BENCH_DIR, `stream-health-${RECORDS}-${Math.round(SHARE * 100)}-${PARTITIONS}-${BATCH}.bin`);
+  const path = join(BENCH_DIR, `stream-health-${RECORDS}-${Math.round(SHARE * 100)}-${PARTITIONS}-${BATCH}${RATE === 1 ? '' : `-rate${RATE}`}.bin`);
   if (!existsSync(path)) generate(path);
   const w = load(path);
   console.log(`stream-health benchmark: ${fmt(w.records)} enriched records, ${(100 * w.telemetry / w.records).toFixed(1)} % with integrity fields ` +
+    `(telemetry timeline ${RATE}x denser than the test capture) ` +
     `(IENA, Chapter 10, PTP), ${fmt(w.messages.length)} messages over ${PARTITIONS} partitions`);
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), load average ${loadavg()[0].toFixed(1)} at start`);
   const results: Record<string, number> = { records: w.records, telemetryPct: +(100 * w.telemetry / w.records).toFixed(1) };

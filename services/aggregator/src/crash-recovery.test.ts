@@ -35,7 +35,7 @@ afterAll(async () => {
 function aggregator(prefix: string, db: string, group: string): ChildProcess {
   const p = spawn(process.execPath, [BIN, 'aggregator', '--kafka-brokers', testBrokers().join(','), '--topic-prefix', prefix,
     '--clickhouse-url', testClickHouseUrl(), '--database', db, '--group-id', group, '--flush-interval', '100ms',
-    '--checkpoint-interval', '400ms', '--epoch-max-records', '3000', '--insert-chunk-rows', '500', '--idle-timeout', '2s',
+    '--checkpoint-interval', '400ms', '--epoch-max-records', '3000', '--insert-chunk-rows', '500', '--idle-timeout', '10s',
     '--max-future-skew', '0', '--metrics-port', '0', '--session-timeout', '6s', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   let partial = '';
