@@ -4,8 +4,9 @@
  * Chapter 10, PTP) with real integrity fields. The reference is the same
  * aggregator with stream health off (--no-stream-health: no tracking, and
  * the decoder skips the integrity fields), on the same messages, in the same
- * invocation, passes interleaved (on, off, off, on, ...) so load on the
- * machine hits both alike.
+ * invocation, measured alternately (on, off, off, on, ...) so load on the
+ * machine hits both alike, each in a child process of its own (one process
+ * would share the JIT's type feedback between the two settings).
  *
  *   0. decode + aggregate + seal (rows built, not sent): CPU time, best and
  *      median of --passes per setting
@@ -24,12 +25,16 @@
  * all routed into partitions as the dissector routes and ordered by time.
  *
  * Options: --records N (1000000), --telemetry SHARE (0.5), --rate F (1), --partitions N
- * (8), --batch N (1000), --passes N (5), --core-runs N (2), --no-clickhouse,
- * --only on|off (one setting, for profiling).
+ * (8), --batch N (1000), --passes N (5), --core-runs N (2), --no-clickhouse, --no-pin
+ * (children are pinned to CPU 1 with taskset unless this is given);
+ * --child aggregate|core --setting on|off runs one measurement (node --cpu-prof
+ * with it profiles one setting).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AvroCodec, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
 import { startClickHouse } from '@streamlens/local-infra';
 import { DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent } from '@streamlens/aggregator';
@@ -196,40 +201,73 @@ async function coreOnce(w: Workload, sql: ServerSqlClient, health: boolean): Pro
 }
 
 const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
+/** Measured passes per child process (after its warm-up pass). */
+const CHILD_PASSES = 2;
+
+/** Run this script as a child measuring one thing; its last line of output is the JSON result. */
+function child(args: string[], env: Record<string, string> = {}): unknown {
+  // Pinned to one core (taskset, where there is one): the collector's helper threads then share it, and
+  // CPU time is the work of one instance on one core rather than whatever the other core lent it.
+  const argv = [fileURLToPath(import.meta.url), ...process.argv.slice(2), ...args];
+  const pinned = process.platform === 'linux' && !process.argv.includes('--no-pin') && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
+  const r = spawnSync(pinned ? 'taskset' : process.execPath, pinned ? ['-c', '1', process.execPath, ...argv] : argv,
+    { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** The child's side: --child aggregate|core --setting on|off. */
+async function childMain(w: Workload, what: string, health: boolean): Promise<void> {
+  aggregateOnce(w, health); // warm-up (JIT)
+  if (what === 'aggregate') {
+    let best = Infinity;
+    let healthRows = 0;
+    for (let i = 0; i < CHILD_PASSES; i++) {
+      const r = aggregateOnce(w, health);
+      best = Math.min(best, r.cpu);
+      healthRows = r.healthRows;
+    }
+    console.log(JSON.stringify({ cpu: best, healthRows }));
+    return;
+  }
+  const sql = new ServerSqlClient({ url: process.env.CLICKHOUSE_URL! });
+  try {
+    console.log(JSON.stringify(await coreOnce(w, sql, health)));
+  } finally {
+    await sql.close();
+  }
+}
 const pct = (on: number, off: number) => `${on >= off ? '+' : ''}${(100 * (on / off - 1)).toFixed(1)} %`;
 
 async function main(): Promise<void> {
   const path = join(BENCH_DIR, `stream-health-${RECORDS}-${Math.round(SHARE * 100)}-${PARTITIONS}-${BATCH}${RATE === 1 ? '' : `-rate${RATE}`}.bin`);
   if (!existsSync(path)) generate(path);
   const w = load(path);
+  if (arg('child', '')) {
+    await childMain(w, arg('child', ''), arg('setting', 'on') === 'on');
+    return;
+  }
   console.log(`stream-health benchmark: ${fmt(w.records)} enriched records, ${(100 * w.telemetry / w.records).toFixed(1)} % with integrity fields ` +
     `(telemetry timeline ${RATE}x denser than the test capture) ` +
     `(IENA, Chapter 10, PTP), ${fmt(w.messages.length)} messages over ${PARTITIONS} partitions`);
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), load average ${loadavg()[0].toFixed(1)} at start`);
   const results: Record<string, number> = { records: w.records, telemetryPct: +(100 * w.telemetry / w.records).toFixed(1) };
 
-  const only = arg('only', '');
-  if (only) {
-    // profiling aid: one setting only (node --cpu-prof ... --only on)
-    for (let p = 0; p < PASSES; p++) console.log(`${only}: ${fmt(w.records / aggregateOnce(w, only === 'on').cpu)} records per CPU-second`);
-    return;
-  }
-  aggregateOnce(w, true); // warm-up (JIT) for both paths
-  aggregateOnce(w, false);
-  const on: number[] = [];
-  const off: number[] = [];
+  // Each measurement runs in a child process of its own: in one process the two settings would share
+  // the JIT's type feedback (records with and without the integrity fields) and slow each other down.
+  const stage0: Record<'on' | 'off', number[]> = { on: [], off: [] };
   let healthRows = 0;
   for (let p = 0; p < PASSES; p++) {
-    const order = p % 2 === 0 ? [true, false] : [false, true];
-    for (const h of order) {
-      const r = aggregateOnce(w, h);
-      (h ? on : off).push(r.cpu);
-      if (h) healthRows = r.healthRows;
+    for (const h of p % 2 === 0 ? ['on', 'off'] as const : ['off', 'on'] as const) {
+      const r = child(['--child', 'aggregate', '--setting', h]) as { cpu: number; healthRows: number };
+      stage0[h].push(r.cpu);
+      if (h === 'on') healthRows = r.healthRows;
     }
   }
-  const [onB, offB] = [sorted(on)[0], sorted(off)[0]];
-  const [onM, offM] = [sorted(on)[PASSES >> 1], sorted(off)[PASSES >> 1]];
-  console.log(`\n0. decode + aggregate + seal, CPU time, ${PASSES} interleaved passes each (${fmt(healthRows)} stream_health rows with it on):`);
+  const [onB, offB] = [sorted(stage0.on)[0], sorted(stage0.off)[0]];
+  const [onM, offM] = [sorted(stage0.on)[PASSES >> 1], sorted(stage0.off)[PASSES >> 1]];
+  console.log(`\n0. decode + aggregate + seal, CPU time, ${PASSES} alternating child processes per setting ` +
+    `(each: a warm-up pass, then the best of ${CHILD_PASSES}; ${fmt(healthRows)} stream_health rows with it on):`);
   console.log(`   stream health off: best ${fmt(w.records / offB)} records per CPU-second, median ${fmt(w.records / offM)}`);
   console.log(`   stream health on:  best ${fmt(w.records / onB)} records per CPU-second, median ${fmt(w.records / onM)}`);
   console.log(`   cost of stream health: ${pct(onB, offB)} CPU time (best), ${pct(onM, offM)} (median); ` +
@@ -245,7 +283,9 @@ async function main(): Promise<void> {
     try {
       const runs: Record<'on' | 'off', { seconds: number; cpu: number; rows: number; healthRows: number }[]> = { on: [], off: [] };
       for (let i = 0; i < CORE_RUNS; i++) {
-        for (const h of i % 2 === 0 ? [false, true] : [true, false]) runs[h ? 'on' : 'off'].push(await coreOnce(w, sql, h));
+        for (const h of i % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const) {
+          runs[h].push(child(['--child', 'core', '--setting', h], { CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? ch!.url }) as { seconds: number; cpu: number; rows: number; healthRows: number });
+        }
       }
       const best = (k: 'on' | 'off') => runs[k].reduce((a, b) => (b.seconds < a.seconds ? b : a));
       const [bOn, bOff] = [best('on'), best('off')];

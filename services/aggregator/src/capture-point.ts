@@ -148,29 +148,29 @@ export class CapturePointState {
     if (p.ip_version !== 0) {
       const sl = p.src_ip.length;
       if (sl === 4 && p.dst_ip.length === 4) {
-        const src = p.src_ip.readUInt32BE(0);
-        const dst = p.dst_ip.readUInt32BE(0);
+        const src = p.src_ip.readInt32BE(0);
+        const dst = p.dst_ip.readInt32BE(0);
         const ftId = this.ftIds.id(ft);
         if (ftId >= 0) {
           const tail = packV4Tail(ftId, p.ip_proto, p.src_port, p.dst_port);
           const found = table.getV4(src, dst, tail);
           if (found) return found;
           const k = this.newIpKey(Family.V4, rec);
-          k.src4 = src;
-          k.dst4 = dst;
+          k.src4 = src >>> 0;
+          k.dst4 = dst >>> 0;
           k.mapKey = tail;
-          k.srcLocal = this.localNets.containsV4(src);
+          k.srcLocal = this.localNets.containsV4(k.src4);
           table.add(k, epoch);
           return k;
         }
-        const sk = `4|${ft}|${src}|${dst}|${p.ip_proto}|${p.src_port}|${p.dst_port}`;
+        const sk = `4|${ft}|${src >>> 0}|${dst >>> 0}|${p.ip_proto}|${p.src_port}|${p.dst_port}`;
         const found = table.getOther(sk);
         if (found) return found;
         const k = this.newIpKey(Family.V4, rec);
-        k.src4 = src;
-        k.dst4 = dst;
+        k.src4 = src >>> 0;
+        k.dst4 = dst >>> 0;
         k.mapKey = sk;
-        k.srcLocal = this.localNets.containsV4(src);
+        k.srcLocal = this.localNets.containsV4(k.src4);
         table.add(k, epoch);
         return k;
       }

@@ -160,10 +160,11 @@ export class FlowTable {
   tail: FlowKey | null = null;
   size = 0;
 
+  /** `src` and `dst` as signed 32-bit integers (readInt32: small integers in V8, nothing allocated). */
   getV4(src: number, dst: number, tail: number): FlowKey | undefined {
     let k: FlowKey | null = this.v4.get(v4Hash(src, dst, tail)) ?? null;
     while (k !== null) {
-      if (k.mapKey === tail && k.src4 === src && k.dst4 === dst) return k;
+      if (k.mapKey === tail && (k.src4 | 0) === src && (k.dst4 | 0) === dst) return k;
       k = k.chain;
     }
     return undefined;

@@ -24,6 +24,9 @@
  * Counters wrap at their width, so the rules hold across a wrap.
  */
 
+/** 2^bits for every counter width (a table: `2 ** bits` is a Math.pow call on every packet). */
+export const POW2: readonly number[] = Array.from({ length: 33 }, (_, i) => 2 ** i);
+
 /** How far behind the newest sequence a late packet is still recognised. */
 export const REORDER_WINDOW = 64;
 
@@ -71,7 +74,7 @@ export class SequenceState {
       this.start(seq, bits);
       return SeqVerdict.Restart;
     }
-    const m = 2 ** bits;
+    const m = POW2[bits];
     let delta = seq - this.last;
     if (delta < 0) delta += m;
     if (delta === 1) {

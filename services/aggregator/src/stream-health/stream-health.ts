@@ -13,7 +13,7 @@
  */
 import { diffNs, type TimeGrid } from '../event-time.js';
 import type { AggPtp, AggRecord } from '../enriched-decoder.js';
-import { SeqVerdict } from './sequence-tracker.js';
+import { POW2, SeqVerdict } from './sequence-tracker.js';
 import { silenceThreshold, typicalAfter } from './typical-interval.js';
 import {
   AddrFamily, isPtpResponse, kindBits, PTP_ANNOUNCE, PTP_DELAY_REQ, PTP_DELAY_RESP, PTP_FOLLOW_UP, PTP_PDELAY_REQ, PTP_PDELAY_RESP,
@@ -107,7 +107,7 @@ export class CapturePointHealth {
       const bits = ch10.udp_seq_bits;
       if (ch10.udp_seq !== null && bits > 0 && bits <= 32) {
         const s = this.ipStream(rec, StreamKind.Ch10Transfer, 0, epoch);
-        if (s !== null) this.observe(s, ch10.udp_seq % 2 ** bits, bits, sec, ns, widx);
+        if (s !== null) this.observe(s, ch10.udp_seq % POW2[bits], bits, sec, ns, widx);
       }
       const packets = ch10.packets;
       for (let i = 0; i < packets.length; i++) {
@@ -185,16 +185,16 @@ export class CapturePointHealth {
     }
     const sl = p.src_ip.length;
     if (sl === 4 && p.dst_ip.length === 4) {
-      const src = p.src_ip.readUInt32BE(0);
-      const dst = p.dst_ip.readUInt32BE(0);
+      const src = p.src_ip.readInt32BE(0);
+      const dst = p.dst_ip.readInt32BE(0);
       const tail = v4Tail(kind, id);
       let s = this.table.getV4(src, dst, tail);
       if (s === undefined) {
         s = new Stream();
         s.kind = kind;
         s.family = AddrFamily.V4;
-        s.src4 = src;
-        s.dst4 = dst;
+        s.src4 = src >>> 0;
+        s.dst4 = dst >>> 0;
         s.id = id;
         s.mapKey = tail;
         this.created(s, epoch);

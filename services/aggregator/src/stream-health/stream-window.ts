@@ -137,10 +137,13 @@ export interface StreamHealthRow {
   correction_max_ns: number;
 }
 
+/** 2^log s in ns for log -30..30 (a table: looked up for every PTP message). */
+const ADVERTISED_NS: readonly number[] = Array.from({ length: 61 }, (_, i) => Math.round(2 ** (i - 30) * 1e9));
+
 /** 2^log seconds in ns (0 when not applicable or out of the plausible range). */
 export function advertisedIntervalNs(log: number): number {
   if (log === LOG_INTERVAL_NONE || log < -30 || log > 30) return 0;
-  return Math.round(2 ** log * 1e9);
+  return ADVERTISED_NS[log + 30];
 }
 
 export function streamHealthRow(agentId: string, iface: string, w: StreamWindow, grid: TimeGrid): StreamHealthRow {

@@ -149,10 +149,11 @@ export class StreamTable {
   tail: Stream | null = null;
   size = 0;
 
+  /** `src` and `dst` as signed 32-bit integers (readInt32: small integers in V8, nothing allocated). */
   getV4(src: number, dst: number, tail: number): Stream | undefined {
     let s: Stream | null = this.v4.get(v4Hash(src, dst, tail)) ?? null;
     while (s !== null) {
-      if (s.mapKey === tail && s.src4 === src && s.dst4 === dst) return s;
+      if (s.mapKey === tail && (s.src4 | 0) === src && (s.dst4 | 0) === dst) return s;
       s = s.chain;
     }
     return undefined;

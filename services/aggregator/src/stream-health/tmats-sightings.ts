@@ -109,24 +109,51 @@ function ipText(b: Buffer): string {
   return b.length === 4 ? v4String(b.readUInt32BE(0)) : b.length === 16 ? v6String(b) : '::';
 }
 
+/** Whether a sighting's content is the setup record `t` (no allocation: a recorder repeats the same one). */
+function sameContent(c: TmatsContent, t: AggTmats): boolean {
+  if (c.irig106_release !== t.irig106_release || c.format !== t.format || c.program_name !== t.program_name || c.test_article !== t.test_article
+    || c.irig106_edition !== t.irig106_edition || c.origination_date !== t.origination_date || c.attribute_count !== t.attribute_count
+    || c.data_source_ids.length !== t.data_sources.length || c.channel_ids.length !== t.channels.length) return false;
+  for (let i = 0; i < t.data_sources.length; i++) {
+    const d = t.data_sources[i];
+    if (c.data_source_ids[i] !== d.id || c.data_source_types[i] !== d.type) return false;
+  }
+  for (let i = 0; i < t.channels.length; i++) {
+    const ch = t.channels[i];
+    if (c.channel_ids[i] !== ch.channel_id || c.channel_types[i] !== ch.data_type || c.channel_names[i] !== ch.name
+      || c.channel_data_sources[i] !== ch.data_source_id || c.channel_recorders[i] !== ch.recorder_id || c.channel_enabled[i] !== (ch.enabled ? 1 : 0)) return false;
+  }
+  return true;
+}
+
+function tmatsChannel(rec: AggRecord): number {
+  const packets = rec.ch10!.packets;
+  for (let i = 0; i < packets.length; i++) if (packets[i].data_type === TMATS_DATA_TYPE) return packets[i].channel_id;
+  return 0;
+}
+
 export class TmatsSightings {
   /** Open windows: index → sightings by key. */
   readonly windows = new Map<number, Map<string, TmatsSighting>>();
+  /** The sighting the last TMATS record went to, with its sender's address bytes: the usual next match. */
+  private last: TmatsSighting | null = null;
+  private lastSrc = Buffer.alloc(16);
+  private lastDst = Buffer.alloc(16);
+  private lastAddrLen = -1;
 
   /** A record that carries a complete TMATS setup record. */
   add(rec: AggRecord, t: AggTmats, widx: number, sec: number, ns: number): void {
     const p = rec.packet;
     const ip = p.ip_version !== 0 && (p.src_ip.length === 4 || p.src_ip.length === 16) && p.src_ip.length === p.dst_ip.length;
+    const channelId = tmatsChannel(rec);
+    const l = this.last;
+    if (l !== null && l.index === widx && l.srcPort === p.src_port && l.dstPort === p.dst_port && l.channelId === channelId
+        && this.sameAddresses(ip, p.src_ip, p.dst_ip) && sameContent(l.t, t) && this.windows.get(widx)?.get(l.key) === l) {
+      l.add(sec, ns, t.config_changed);
+      return;
+    }
     const src = ip ? ipText(p.src_ip) : '::';
     const dst = ip ? ipText(p.dst_ip) : '::';
-    let channelId = 0;
-    const packets = rec.ch10!.packets;
-    for (let i = 0; i < packets.length; i++) {
-      if (packets[i].data_type === TMATS_DATA_TYPE) {
-        channelId = packets[i].channel_id;
-        break;
-      }
-    }
     const content = tmatsContent(t);
     const key = JSON.stringify([src, dst, p.src_port, p.dst_port, channelId, content]);
     let win = this.windows.get(widx);
@@ -134,6 +161,19 @@ export class TmatsSightings {
     let s = win.get(key);
     if (!s) win.set(key, (s = new TmatsSighting(widx, key, src, dst, p.src_port, p.dst_port, channelId, content)));
     s.add(sec, ns, t.config_changed);
+    this.last = s;
+    this.lastAddrLen = ip ? p.src_ip.length : 0;
+    if (ip) {
+      p.src_ip.copy(this.lastSrc);
+      p.dst_ip.copy(this.lastDst);
+    }
+  }
+
+  private sameAddresses(ip: boolean, src: Buffer, dst: Buffer): boolean {
+    const n = ip ? src.length : 0;
+    if (n !== this.lastAddrLen) return false;
+    for (let i = 0; i < n; i++) if (src[i] !== this.lastSrc[i] || dst[i] !== this.lastDst[i]) return false;
+    return true;
   }
 
   /** Rows of the windows before `closeIdx` (every window when closeIdx is Infinity), in a fixed order. */
