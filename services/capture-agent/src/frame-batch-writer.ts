@@ -74,6 +74,25 @@ const MAX_FIXED = 512;
  * The records' bytes of one batch: scanned frames written by appendScan,
  * records (the decoder's fallback) by the compiled appender and copied in.
  */
+
+/** Zigzag varint of a value in 0..2^20 (the 8- and 16-bit header fields): at most 3 bytes. Small enough to be inlined. */
+function small(b: Buffer, p: number, v: number): number {
+  const z = v << 1;
+  if (z < 0x80) {
+    b[p] = z;
+    return p + 1;
+  }
+  if (z < 0x4000) {
+    b[p] = z | 0x80;
+    b[p + 1] = z >> 7;
+    return p + 2;
+  }
+  b[p] = z | 0x80;
+  b[p + 1] = (z >> 7) | 0x80;
+  b[p + 2] = z >> 14;
+  return p + 3;
+}
+
 export class FrameRecordAppender implements CompiledAppender {
   private buf: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   private out: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
@@ -135,18 +154,7 @@ export class FrameRecordAppender implements CompiledAppender {
     }
     b[p++] = 0;
     // ethertype
-    z = s.ethertype << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.ethertype);
     b[p++] = s.ipVersion << 1;
     const al = s.addrLen;
     if (al === 0) {
@@ -160,83 +168,17 @@ export class FrameRecordAppender implements CompiledAppender {
       p = this.copy(s.dstIpAt, p, al);
     }
     // ipProto
-    z = s.ipProto << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.ipProto);
     // ipTtl
-    z = s.ipTtl << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.ipTtl);
     // ipTos
-    z = s.ipTos << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.ipTos);
     // ipId
-    z = s.ipId << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.ipId);
     // ipFlags
-    z = s.ipFlags << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.ipFlags);
     // ipFragOffset
-    z = s.ipFragOffset << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.ipFragOffset);
     const ol = s.optLen;
     if (ol === 0) b[p++] = 0;
     else {
@@ -246,44 +188,11 @@ export class FrameRecordAppender implements CompiledAppender {
     p = vNat(b, p, s.flowLabel);
     b[p++] = 0; // ipv6_ext_headers: none on this path
     // srcPort
-    z = s.srcPort << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.srcPort);
     // dstPort
-    z = s.dstPort << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.dstPort);
     const flags = s.tcpFlags;
-    z = flags << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, flags);
     const fs = flags * STR_SLOT;
     const fl = (FLAG_STR[fs] >> 1) + 1;
     for (let i = 0; i < fl; i++) b[p + i] = FLAG_STR[fs + i];
@@ -291,18 +200,7 @@ export class FrameRecordAppender implements CompiledAppender {
     p = vU32(b, p, s.tcpSeq);
     p = vU32(b, p, s.tcpAck);
     // tcpWindow
-    z = s.tcpWindow << 1;
-    if (z < 0x80) b[p++] = z;
-    else if (z < 0x4000) {
-      b[p] = z | 0x80;
-      b[p + 1] = z >> 7;
-      p += 2;
-    } else {
-      b[p] = z | 0x80;
-      b[p + 1] = (z >> 7) | 0x80;
-      b[p + 2] = z >> 14;
-      p += 3;
-    }
+    p = small(b, p, s.tcpWindow);
     if (s.icmpType < 0) b[p++] = 0;
     else {
       b[p++] = 2;
