@@ -70,7 +70,7 @@ export class CapturePointHealth {
   readonly table = new StreamTable();
   /** Open stream windows by window index. */
   readonly windows = new Map<number, Set<StreamWindow>>();
-  /** Request streams with requests waiting for an answer. */
+  /** Request streams that may have requests waiting for an answer (emptied ones leave at the next seal: no churn per request). */
   readonly waiting = new Set<Stream>();
   readonly ptp: PtpEvents;
   readonly tmats = new TmatsSightings();
@@ -79,6 +79,9 @@ export class CapturePointHealth {
   events: PtpEventRow[] = [];
   private lastIat = -1;
   private lastVerdict = SeqVerdict.First;
+  /** The last window start emitted, as text (the rows of one seal share a few windows). */
+  private startIdx = NaN;
+  private startText = '';
 
   constructor(
     readonly agentId: string,
@@ -404,7 +407,6 @@ export class CapturePointHealth {
       }
     }
     q.removeAt(i);
-    if (q.count === 0) this.waiting.delete(req!);
   }
 
   /**
@@ -419,7 +421,6 @@ export class CapturePointHealth {
       if (q.widx[slot] >= closeIdx && diffNs(sec, ns, q.sec[slot], q.ns[slot]) <= timeout) break;
       this.settle(s, q, 0);
     }
-    if (q.count === 0) this.waiting.delete(s);
   }
 
   /** Count the i-th waiting request as unanswered and drop it. */
@@ -443,7 +444,10 @@ export class CapturePointHealth {
    * last, partial windows too.
    */
   close(wmSec: number, wmNs: number, newestSec: number, newestNs: number, closeIdx: number, final: boolean, flowTimeoutNs: number, out: HealthOutput): void {
-    for (const s of [...this.waiting]) this.expireWaiting(s, s.pending!, newestSec, newestNs, closeIdx);
+    for (const s of this.waiting) {
+      this.expireWaiting(s, s.pending!, newestSec, newestNs, closeIdx);
+      if (s.pending!.count === 0) this.waiting.delete(s); // deleting the current entry of a Set iteration is safe
+    }
     if (this.events.length) {
       for (const e of this.events) out.ptpEvents.push(e);
       this.counters.ptpEvents += this.events.length;
@@ -477,7 +481,11 @@ export class CapturePointHealth {
   }
 
   private emit(w: StreamWindow, out: HealthOutput): void {
-    out.health.push(streamHealthRow(this.agentId, this.iface, w, this.grid));
+    if (w.index !== this.startIdx) {
+      this.startIdx = w.index;
+      this.startText = this.grid.startString(w.index);
+    }
+    out.health.push(streamHealthRow(this.agentId, this.iface, w, this.grid, this.startText));
     this.alerts?.feed(w);
     this.detach(w);
     this.counters.windowsEmitted++;

@@ -146,13 +146,14 @@ export function advertisedIntervalNs(log: number): number {
   return ADVERTISED_NS[log + 30];
 }
 
-export function streamHealthRow(agentId: string, iface: string, w: StreamWindow, grid: TimeGrid): StreamHealthRow {
+/** `windowStart`: grid.startString(w.index), passed in by callers emitting many rows of one window. */
+export function streamHealthRow(agentId: string, iface: string, w: StreamWindow, grid: TimeGrid, windowStart = grid.startString(w.index)): StreamHealthRow {
   const s = w.stream;
   const ptp = s.isPtp;
   return {
     agent_id: agentId,
     interface: iface,
-    window_start_ns: grid.startString(w.index),
+    window_start_ns: windowStart,
     window_ns: grid.sizeNs,
     kind: STREAM_KIND_NAMES[s.kind],
     src_ip: streamSrcText(s),

@@ -75,6 +75,9 @@ export class Stream {
   keyedByRequester = false;
   /** Identity as text (ordering, alert ids, logs). */
   key = '';
+  /** Addresses as text, made once (rows of every window carry them). */
+  srcText = '';
+  dstText = '';
   /** Lookup key inside its table. */
   mapKey: number | string = 0;
   chain: Stream | null = null;
@@ -109,11 +112,11 @@ export class Stream {
 }
 
 export function streamSrcText(s: Stream): string {
-  return s.family === AddrFamily.V4 ? v4String(s.src4) : s.family === AddrFamily.V6 ? v6String(s.src6!) : '::';
+  return (s.srcText ||= s.family === AddrFamily.V4 ? v4String(s.src4) : s.family === AddrFamily.V6 ? v6String(s.src6!) : '::');
 }
 
 export function streamDstText(s: Stream): string {
-  return s.family === AddrFamily.V4 ? v4String(s.dst4) : s.family === AddrFamily.V6 ? v6String(s.dst6!) : '::';
+  return (s.dstText ||= s.family === AddrFamily.V4 ? v4String(s.dst4) : s.family === AddrFamily.V6 ? v6String(s.dst6!) : '::');
 }
 
 /** The identity text of a stream (set once it is filled in). */
@@ -140,8 +143,16 @@ export class PtpPortStreams {
   constructor(readonly domain: number, readonly port: number) {}
 }
 
+/** Slots of the IPv4 lookup cache (a power of two). */
+const CACHE_SLOTS = 1024;
+
 export class StreamTable {
   private readonly v4 = new Map<number, Stream>();
+  /**
+   * Direct-mapped cache in front of `v4`, by hash: a capture point's telemetry comes from a few hundred
+   * streams at most, so nearly every lookup is one array read and three compares instead of a Map probe.
+   */
+  private readonly cache: (Stream | null)[] = new Array<Stream | null>(CACHE_SLOTS).fill(null);
   private readonly other = new Map<string, Stream>();
   /** clock identity → its (domain, port) entries (usually one). */
   private readonly ptp = new Map<string, PtpPortStreams[]>();
@@ -151,9 +162,16 @@ export class StreamTable {
 
   /** `src` and `dst` as signed 32-bit integers (readInt32: small integers in V8, nothing allocated). */
   getV4(src: number, dst: number, tail: number): Stream | undefined {
-    let s: Stream | null = this.v4.get(v4Hash(src, dst, tail)) ?? null;
+    const h = v4Hash(src, dst, tail);
+    const slot = h & (CACHE_SLOTS - 1);
+    let s: Stream | null = this.cache[slot];
+    if (s !== null && s.mapKey === tail && (s.src4 | 0) === src && (s.dst4 | 0) === dst) return s;
+    s = this.v4.get(h) ?? null;
     while (s !== null) {
-      if (s.mapKey === tail && (s.src4 | 0) === src && (s.dst4 | 0) === dst) return s;
+      if (s.mapKey === tail && (s.src4 | 0) === src && (s.dst4 | 0) === dst) {
+        this.cache[slot] = s;
+        return s;
+      }
       s = s.chain;
     }
     return undefined;
@@ -207,6 +225,7 @@ export class StreamTable {
       }
     } else if (typeof s.mapKey === 'number') {
       const h = v4Hash(s.src4, s.dst4, s.mapKey);
+      if (this.cache[h & (CACHE_SLOTS - 1)] === s) this.cache[h & (CACHE_SLOTS - 1)] = null;
       const first = this.v4.get(h);
       if (first === s) {
         if (s.chain) this.v4.set(h, s.chain);

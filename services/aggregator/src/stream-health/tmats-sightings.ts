@@ -147,16 +147,24 @@ export class TmatsSightings {
     const ip = p.ip_version !== 0 && (p.src_ip.length === 4 || p.src_ip.length === 16) && p.src_ip.length === p.dst_ip.length;
     const channelId = tmatsChannel(rec);
     const l = this.last;
-    if (l !== null && l.index === widx && l.srcPort === p.src_port && l.dstPort === p.dst_port && l.channelId === channelId
-        && this.sameAddresses(ip, p.src_ip, p.dst_ip) && sameContent(l.t, t) && this.windows.get(widx)?.get(l.key) === l) {
+    // A recorder repeats one setup record about once a second, so each window's first sighting usually has the
+    // sender and content of the last one seen (in the previous window): its key and copied content are reused.
+    const repeat = l !== null && l.srcPort === p.src_port && l.dstPort === p.dst_port && l.channelId === channelId
+      && this.sameAddresses(ip, p.src_ip, p.dst_ip) && sameContent(l.t, t);
+    let win = this.windows.get(widx);
+    if (repeat && l.index === widx && win?.get(l.key) === l) {
       l.add(sec, ns, t.config_changed);
       return;
     }
-    const src = ip ? ipText(p.src_ip) : '::';
-    const dst = ip ? ipText(p.dst_ip) : '::';
-    const content = tmatsContent(t);
-    const key = JSON.stringify([src, dst, p.src_port, p.dst_port, channelId, content]);
-    let win = this.windows.get(widx);
+    let src: string, dst: string, content: TmatsContent, key: string;
+    if (repeat) {
+      ({ src, dst, t: content, key } = l);
+    } else {
+      src = ip ? ipText(p.src_ip) : '::';
+      dst = ip ? ipText(p.dst_ip) : '::';
+      content = tmatsContent(t);
+      key = JSON.stringify([src, dst, p.src_port, p.dst_port, channelId, content]);
+    }
     if (!win) this.windows.set(widx, (win = new Map()));
     let s = win.get(key);
     if (!s) win.set(key, (s = new TmatsSighting(widx, key, src, dst, p.src_port, p.dst_port, channelId, content)));
