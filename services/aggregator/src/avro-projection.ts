@@ -156,7 +156,8 @@ function primitiveRead(t: string, g?: Gen): string {
   switch (t) {
     case 'null': return 'null';
     case 'boolean': return '(buf[pos++] === 1)';
-    case 'int': case 'long': return 'long()';
+    // the one-byte case (most values: flags, small counts, ports below 64) inline, the rest in long()
+    case 'int': case 'long': return '((t = buf[pos]) < 0x80 ? (pos++, (t >>> 1) ^ -(t & 1)) : long())';
     case 'float': return 'f32()';
     case 'double': return 'f64()';
     case 'bytes': return 'bytes()';
@@ -169,7 +170,7 @@ function primitiveSkip(t: string): string {
   switch (t) {
     case 'null': return '';
     case 'boolean': return 'pos++;';
-    case 'int': case 'long': return 'skipVarint();';
+    case 'int': case 'long': return 'if (buf[pos++] >= 0x80) skipVarint();';
     case 'float': return 'pos += 4;';
     case 'double': return 'pos += 8;';
     case 'bytes': case 'string': return 'skipBytes();';
@@ -255,6 +256,7 @@ function registerNamed(g: Gen, s: Schema, ns: string | undefined): void {
 
 const RUNTIME = `
   let buf, pos, end;
+  let t = 0;
   const EMPTY = Buffer.alloc(0);
   function bad(what) { throw new ProjectionError('malformed Avro body: bad ' + what + ' at byte ' + pos); }
   function long() {
