@@ -14,6 +14,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './kafka/kafka-options.js';
 export * from './kafka/murmur2.js';
+export * from './kafka/produce-groups.js';
 export * from './routing.js';
 export * from './service.js';
 export * from './cli-command.js';

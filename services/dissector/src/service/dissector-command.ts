@@ -34,6 +34,7 @@ export const dissectorCommand: Command = {
       topicPrefix: config.topicPrefix, groupId: config.groupId, instanceId, createTopics: config.createTopics,
       enrichedPartitions: config.enrichedPartitions, replicationFactor: config.replicationFactor,
       transactionTimeout: config.transactionTimeout, maxBatchBytes: config.maxBatchBytes, concurrency: config.concurrency, sessionTimeout: config.sessionTimeout,
+      produceBatchBytes: config.produceBatchBytes,
     }, logger);
     const metrics = config.metricsPort > 0
       ? await serveMetrics([service.metrics.registry, dissector.metrics.registry], config.metricsPort, config.metricsHost)

@@ -20,7 +20,7 @@
 import { hostname } from 'node:os';
 import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
 import {
-  AvroDecodeError, AvroSchemaError, MetricsRegistry, topicNames,
+  AvroDecodeError, AvroSchemaError, MetricsRegistry, produceGroups, topicNames,
   type EnrichedBatch, type Logger, type PacketBatch, type Service, type TopicNames,
 } from '@streamlens/common';
 import { DissectorBatchCodec } from '../batch-codec.js';
@@ -44,6 +44,8 @@ export interface DissectorServiceConfig {
   concurrency: number;
   /** Consumer session timeout, ms. */
   sessionTimeout?: number;
+  /** Bytes of messages to one partition per produce request (default DEFAULT_PRODUCE_BATCH_BYTES). */
+  produceBatchBytes?: number;
 }
 
 export class DissectorServiceMetrics {
@@ -204,8 +206,8 @@ export class DissectorService implements Service {
     let tx: Transaction | undefined;
     try {
       tx = await producer.transaction();
-      if (enriched.messages.length) await tx.send({ ...enriched, acks: -1 });
-      if (dlq.messages.length) await tx.send({ ...dlq, acks: -1 });
+      await this.sendBounded(tx, enriched);
+      await this.sendBounded(tx, dlq);
       await tx.sendOffsets({
         consumerGroupId: this.config.groupId,
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
@@ -230,6 +232,11 @@ export class DissectorService implements Service {
     this.metrics.recordsOut.inc(recordsOut);
     this.metrics.batchSeconds.observe((performance.now() - started) / 1000);
     await heartbeat();
+  }
+
+  /** Sends `out` in the transaction, in order, in requests the broker accepts (produceGroups). */
+  private async sendBounded(tx: Transaction, out: Outgoing): Promise<void> {
+    for (const messages of produceGroups(out.messages, this.config.produceBatchBytes)) await tx.send({ topic: out.topic, acks: -1, messages });
   }
 
   /** The enriched messages of one packets message; AvroSchemaError / AvroDecodeError before anything is dissected. */

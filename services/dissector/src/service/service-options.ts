@@ -1,5 +1,5 @@
 /** Options of the dissector as a Kafka service (the dissection options live in ../dissector-options.ts). */
-import { kafkaOptions, LOG_LEVELS, opt } from '@streamlens/common';
+import { DEFAULT_PRODUCE_BATCH_BYTES, kafkaOptions, LOG_LEVELS, opt } from '@streamlens/common';
 
 export const dissectorServiceOptions = {
   ...kafkaOptions,
@@ -11,6 +11,7 @@ export const dissectorServiceOptions = {
   transactionTimeout: opt.duration({ doc: 'Kafka transaction timeout', default: 60_000, min: 1000 }),
   maxBatchBytes: opt.size({ doc: 'bytes fetched per partition per batch (one transaction each)', default: 8 * 1024 * 1024, min: 1024 }),
   sessionTimeout: opt.duration({ doc: 'Kafka consumer session timeout: how long a dead worker keeps its partitions before the group moves them', default: 30_000, min: 3000, max: 300_000 }),
+  produceBatchBytes: opt.size({ doc: 'bytes of enriched messages sent to one partition per produce request; keep below the broker\'s message.max.bytes (1 MiB by default)', default: DEFAULT_PRODUCE_BATCH_BYTES, min: 1024 }),
   concurrency: opt.int({ doc: 'input partitions processed at once, each in its own transaction', default: 2, min: 1, max: 64 }),
   metricsPort: opt.int({ doc: 'port of the Prometheus /metrics endpoint (0 = none)', default: 9465, min: 0, max: 65535 }),
   metricsHost: opt.string({ doc: 'address the metrics endpoint listens on', default: '0.0.0.0' }),

@@ -19,7 +19,7 @@
  * epochs it sealed but never committed in Kafka are not on the intent chain.
  */
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
-import { AvroCodec, SCHEMA_NAMES, type AlertRecord, type Logger } from '@streamlens/common';
+import { AvroCodec, produceGroups, SCHEMA_NAMES, type AlertRecord, type Logger } from '@streamlens/common';
 import type { AlertRow } from './alert-evaluator.js';
 
 const PROGRESS_PREFIX = 'streamlens-alerts:v1:';
@@ -115,7 +115,7 @@ export class AlertPublisher {
         headers: { 'streamlens-alert-id': r.alert_id, 'streamlens-state': r.state },
       })));
       sent = messages.length;
-      if (messages.length) await tx.send({ topic: this.config.alertsTopic, acks: -1, messages });
+      for (const group of produceGroups(messages)) await tx.send({ topic: this.config.alertsTopic, acks: -1, messages: group });
       await tx.sendOffsets({
         consumerGroupId: this.progressGroup,
         topics: [{ topic: this.config.sourceTopic, partitions: [{ partition, offset: String(Math.max(0, last.nextOffset ?? 0)), metadata: `${PROGRESS_PREFIX}${last.epoch}` } as never] }],
