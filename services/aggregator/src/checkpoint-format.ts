@@ -15,6 +15,7 @@ import { Family, FlowKey, packV4Tail, stringKey, type FrameTypeIds } from './flo
 import type { PartitionAggregator } from './partition-aggregator.js';
 import type { CapturePointState } from './capture-point.js';
 import { BucketAgg } from './netflow-buckets.js';
+import { insertSorted } from './flow-windows.js';
 import { readHealth, writeHealth } from './stream-health/health-checkpoint.js';
 
 const MAGIC = 0x4b434c53; // "SLCK" little-endian
@@ -360,7 +361,7 @@ function readKey(r: ByteReader, cp: CapturePointState, ftIds: FrameTypeIds): voi
     win.lastSec = r.u();
     win.lastNs = r.u();
     const np = r.u();
-    for (let j = 0; j < np; j++) win.protocols.push(r.s());
+    for (let j = 0; j < np; j++) insertSorted(win.protocols, r.s()); // sorted whatever order an older checkpoint kept
     win.iatCount = r.u();
     win.iatSum = r.u();
     win.iatSumSq = r.f();

@@ -2,16 +2,18 @@
  * Decodes enriched-topic messages into only the fields the aggregator reads.
  *
  * Messages written with the current published io.streamlens.v1.EnrichedBatch
- * go through a reader compiled for exactly that schema (avro-projection.ts),
- * which skips everything else (payload bytes, TMATS text, IENA parameters,
- * PTP TLVs) without building objects for it. With stream health on (the
- * default) the integrity fields of Chapter 10, PTP and IENA are read too. Any other writer schema goes
+ * go through a reader compiled for exactly that schema with a projection
+ * (common's compileReader), which skips everything else (payload bytes, TMATS
+ * text, IENA parameters, PTP TLVs) without building objects for it. With
+ * stream health on (the default) the integrity fields of Chapter 10, PTP and
+ * IENA are read too. Any other writer schema goes
  * through AvroCodec with a pruned reader schema (schema resolution); an
  * unknown one is an AvroSchemaError, a body that does not decode an
- * AvroDecodeError or ProjectionError, which the service routes to the DLQ.
+ * AvroDecodeError or AvroBodyError, which the service routes to the DLQ.
  */
-import { AvroCodec, buildPublishedSchemas, readSchemaHistory, SCHEMA_NAMES, SINGLE_OBJECT_MARKER, type AvroSchema } from '@streamlens/common';
-import { compileProjection, type ProjectionReader } from './avro-projection.js';
+import {
+  AvroCodec, buildPublishedSchemas, compileReader, readSchemaHistory, SCHEMA_NAMES, SINGLE_OBJECT_MARKER, type AvroSchema, type CompiledReader,
+} from '@streamlens/common';
 
 /** The packet fields the aggregator reads (a subset of PacketRecord). */
 export interface AggPacket {
@@ -181,8 +183,8 @@ export function aggregatorReaderSchema(options: DecoderOptions = {}): AvroSchema
 export class EnrichedDecoder {
   private readonly codec: AvroCodec;
   private readonly header: Buffer;
-  private readonly compiled: ProjectionReader<AggBatch>;
-  private readonly pooled: ProjectionReader<AggBatch>;
+  private readonly compiled: CompiledReader<AggBatch>;
+  private readonly pooled: CompiledReader<AggBatch>;
 
   constructor(options: DecoderOptions = {}) {
     const published = buildPublishedSchemas().published.get(SCHEMA_NAMES.enrichedBatch)!;
@@ -195,8 +197,14 @@ export class EnrichedDecoder {
     this.header = Buffer.alloc(10);
     SINGLE_OBJECT_MARKER.copy(this.header, 0);
     this.header.writeBigUInt64LE(BigInt(`0x${full.fingerprint(SCHEMA_NAMES.enrichedBatch)}`), 2);
-    this.compiled = compileProjection<AggBatch>(published, KEEP);
-    this.pooled = compileProjection<AggBatch>(published, KEEP, { reuse: true });
+    const type = full.type(SCHEMA_NAMES.enrichedBatch);
+    const reader = (reuse: boolean) => {
+      const r = compileReader<AggBatch>(type, { keep: KEEP, reuse });
+      if (!r) throw new Error(`no compiled reader for ${SCHEMA_NAMES.enrichedBatch}`);
+      return r;
+    };
+    this.compiled = reader(false);
+    this.pooled = reader(true);
   }
 
   /**
@@ -206,13 +214,13 @@ export class EnrichedDecoder {
    * one yields nothing. Throws as decode() does.
    */
   decodeReused(value: Buffer): AggBatch {
-    if (value.length >= 10 && value.compare(this.header, 0, 10, 0, 10) === 0) return this.pooled(value.subarray(10));
+    if (value.length >= 10 && value.compare(this.header, 0, 10, 0, 10) === 0) return this.pooled.read(value.subarray(10));
     return this.codec.decode<AggBatch>(value, SCHEMA_NAMES.enrichedBatch).value;
   }
 
-  /** Decode one message value; throws AvroSchemaError / AvroDecodeError / ProjectionError. */
+  /** Decode one message value; throws AvroSchemaError / AvroDecodeError / AvroBodyError. */
   decode(value: Buffer): AggBatch {
-    if (value.length >= 10 && value.compare(this.header, 0, 10, 0, 10) === 0) return this.compiled(value.subarray(10));
+    if (value.length >= 10 && value.compare(this.header, 0, 10, 0, 10) === 0) return this.compiled.read(value.subarray(10));
     return this.codec.decode<AggBatch>(value, SCHEMA_NAMES.enrichedBatch).value;
   }
 }

@@ -52,13 +52,24 @@ export class WindowAgg implements IatSums {
     const seen = this.protocols;
     for (let i = 0; i < protocols.length; i++) {
       const p = protocols[i];
-      if (!seen.includes(p)) seen.push(p);
+      if (!seen.includes(p)) insertSorted(seen, p);
     }
   }
 
   addIat(iat: number): void {
     addIatSample(this, iat);
   }
+}
+
+/** Adds `p` to the sorted list `list` (a window's protocols: a few names, new ones rare), keeping it sorted. */
+export function insertSorted(list: string[], p: string): void {
+  let i = list.length;
+  list.push(p);
+  while (i > 0 && list[i - 1] > p) {
+    list[i] = list[i - 1];
+    i--;
+  }
+  list[i] = p;
 }
 
 /** One row of `flows` (JSON for ClickHouse; 64-bit values as strings). */
@@ -114,7 +125,7 @@ export function flowRow(agentId: string, iface: string, w: WindowAgg, grid: Time
     sample_rate: w.sampleRate,
     first_ts_ns: timeString(w.firstSec, w.firstNs),
     last_ts_ns: timeString(w.lastSec, w.lastNs),
-    protocols: [...w.protocols].sort(),
+    protocols: w.protocols.slice(), // kept sorted
     iat_count: w.iatCount,
     iat_sum_ns: w.iatSum,
     iat_sumsq_ns2: w.iatSumSq,

@@ -97,6 +97,22 @@ describe('compiled Avro reader', () => {
     });
   }
 
+  it('reads ints and longs at every varint length boundary (inline and slow paths)', () => {
+    const type = avro.Type.forSchema({ type: 'record', name: 'N', fields: [{ name: 'i', type: 'int' }, { name: 'l', type: 'long' }, { name: 'after', type: 'int' }] });
+    const edges = [0, 1, -1, 63, -64, 64, -65, 8191, -8192, 8192, 2 ** 20 - 1, -(2 ** 20), 2 ** 20, 2 ** 27 - 1, -(2 ** 27), 2 ** 27, -(2 ** 27) - 1, 2 ** 30, 2 ** 31 - 1, -(2 ** 31)];
+    const longs = [...edges, 2 ** 31, 2 ** 34, -(2 ** 35), 0x0011_2233_4455, 2 ** 48 - 1, 2 ** 51 + 7, -(2 ** 51) - 3];
+    for (const reuse of [false, true]) {
+      const r = compileReader<{ i: number; l: number; after: number }>(type, { reuse })!;
+      for (const i of edges) {
+        for (const l of longs) {
+          expect(r.read(type.toBuffer({ i, l, after: -7 }))).toEqual({ i, l, after: -7 });
+        }
+      }
+      // a varint cut short: an error, not a value
+      expect(() => r.read(type.toBuffer({ i: 2 ** 27, l: 0, after: 0 }).subarray(0, 3))).toThrow(AvroBodyError);
+    }
+  });
+
   it('pooled reads return the same objects every time (valid until the next read)', () => {
     const codec = AvroCodec.forStreamLens();
     const type = codec.type(SCHEMA_NAMES.packetBatch);

@@ -287,16 +287,17 @@ class ReaderGen {
         const cnt = this.v('n');
         const item = this.v('i');
         const body = this.read(items, item, `${path}[]`);
-        let init: string;
         if (this.o.reuse) {
+          // Items written by index and the length set once at the end: `length = 0` would free the
+          // backing store, and every read would grow it again from nothing.
           const pl = this.pool();
-          init = `let ${arr} = ${pl.store}[${pl.counter}]; if (${arr} === undefined) { ${arr} = []; ${pl.store}[${pl.counter}] = ${arr}; } ${pl.counter}++; ${arr}.length = 0;`;
-        } else if (this.o.sharedEmptyArrays) {
-          init = `let ${arr} = EMPTY_ARRAY;`;
-        } else {
-          init = `let ${arr} = [];`;
+          const k = this.v('k');
+          return `{ let ${arr} = ${pl.store}[${pl.counter}]; if (${arr} === undefined) { ${arr} = []; ${pl.store}[${pl.counter}] = ${arr}; } ${pl.counter}++; ` +
+            `let ${k} = 0; for (;;) { let ${cnt}; ${this.blockCount(cnt, items)} if (${cnt} === 0) break; ` +
+            `for (let i = 0; i < ${cnt}; i++) { let ${item}; ${body} ${arr}[${k}++] = ${item}; } } if (${arr}.length !== ${k}) ${arr}.length = ${k}; ${target} = ${arr}; }`;
         }
-        const fresh = !this.o.reuse && this.o.sharedEmptyArrays ? `if (${arr} === EMPTY_ARRAY) ${arr} = []; ` : '';
+        const init = this.o.sharedEmptyArrays ? `let ${arr} = EMPTY_ARRAY;` : `let ${arr} = [];`;
+        const fresh = this.o.sharedEmptyArrays ? `if (${arr} === EMPTY_ARRAY) ${arr} = []; ` : '';
         return `{ ${init} for (;;) { let ${cnt}; ${this.blockCount(cnt, items)} if (${cnt} === 0) break; ${fresh}` +
           `for (let i = 0; i < ${cnt}; i++) { let ${item}; ${body} ${arr}.push(${item}); } } ${target} = ${arr}; }`;
       }
