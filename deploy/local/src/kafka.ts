@@ -12,7 +12,7 @@
  *            InitProducerId succeed while the process is alive
  *   stop   - SIGTERM (the broker stops in 0.4-2 s), SIGKILL after a grace
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -223,4 +223,29 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<LocalKaf
       if (ownDir && !opts.detached) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface BenchmarkKafka {
+  /** First bootstrap broker. */
+  broker: string;
+  /** For the benchmark's header: where the broker came from. */
+  description: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The broker a benchmark runs against: KAFKA_BROKERS when set, else a local
+ * one started for the run with its JVM threads pinned to `pinCpu` (taskset),
+ * so the process measured on the other core does not share one with it.
+ */
+export async function benchmarkKafka(pinCpu?: number): Promise<BenchmarkKafka> {
+  const given = process.env.KAFKA_BROKERS?.split(',')[0];
+  if (given) return { broker: given, description: `KAFKA_BROKERS=${process.env.KAFKA_BROKERS}`, stop: async () => {} };
+  const k = await startKafka();
+  if (pinCpu !== undefined) {
+    // The JVM runs as a child of the process startKafka spawned; -a pins every thread of it.
+    const children = spawnSync('pgrep', ['-P', String(k.process.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
+    for (const pid of [String(k.process.pid), ...children]) spawnSync('taskset', ['-a', '-p', '-c', String(pinCpu), pid], { stdio: 'ignore' });
+  }
+  return { broker: k.brokers[0], description: `local Kafka ${k.version} on ${k.brokers[0]}`, stop: () => k.stop() };
 }

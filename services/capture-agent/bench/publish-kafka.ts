@@ -136,25 +136,12 @@ async function main(): Promise<void> {
   const file = `${ROOT}.bench/agent-mixed-v${MIX_VERSION}-${packets}.pcap`;
   ensureMixedCapture(file, packets);
   const size = statSync(file).size;
-  let brokers = process.env.KAFKA_BROKERS;
-  let stopKafka: (() => Promise<void>) | undefined;
-  let kafkaDesc = `KAFKA_BROKERS=${brokers}`;
-  if (!brokers) {
-    const { startKafka } = await import('@streamlens/local-infra');
-    const k = await startKafka();
-    brokers = k.brokers[0];
-    stopKafka = () => k.stop();
-    kafkaDesc = `local Kafka ${k.version} on ${brokers}`;
-    if (pin) {
-      // The broker and its threads on CPU 0; the agent gets CPU 1.
-      for (const pid of spawnSync('pgrep', ['-P', String(k.process.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean)) {
-        spawnSync('taskset', ['-a', '-p', '-c', '0', pid]);
-      }
-    }
-  }
+  const { benchmarkKafka } = await import('@streamlens/local-infra');
+  const broker = await benchmarkKafka(pin ? 0 : undefined); // the agent gets CPU 1
+  const brokers = broker.broker;
   try {
     console.log(`capture: ${file} (${fmt(packets)} packets, ${(size / 1e6).toFixed(1)} MB)`);
-    console.log(`${kafkaDesc}; topic with ${partitions} partitions, replication 1; payload cap ${payloadCap} bytes; node ${process.version}; ` +
+    console.log(`${broker.description}; topic with ${partitions} partitions, replication 1; payload cap ${payloadCap} bytes; node ${process.version}; ` +
       `${pin ? 'agent and tcpdump pinned to CPU 1, broker to CPU 0' : 'not pinned'}; median of ${repeat} runs\n`);
     spawnSync('cat', [file], { stdio: 'ignore' }); // page cache
     const tcpdump: number[] = [];
@@ -166,7 +153,7 @@ async function main(): Promise<void> {
     }
     const cap = ['--payload-cap', String(payloadCap)];
     const pipeline = Array.from({ length: repeat }, () => child(['--pass', 'pipeline', '--file', file, ...cap], agentCpu));
-    const kafka = Array.from({ length: repeat }, () => child(['--pass', 'kafka', '--file', file, '--brokers', brokers!, '--partitions', String(partitions), ...cap], agentCpu));
+    const kafka = Array.from({ length: repeat }, () => child(['--pass', 'kafka', '--file', file, '--brokers', brokers, '--partitions', String(partitions), ...cap], agentCpu));
     const tcpdumpRate = packets / median(tcpdump);
     const rows: [string, number, number, number, number][] = [['tcpdump -nr (reference)', median(tcpdump), tcpdumpRate, NaN, NaN]];
     for (const [name, rs] of [['agent pipeline, no Kafka', pipeline], ['agent → Kafka (acks=all, idempotent)', kafka]] as const) {
@@ -181,7 +168,7 @@ async function main(): Promise<void> {
     const k = kafka[0];
     console.log(`\nkafka pass: ${fmt(k.batches)} messages, ${(k.bytes / 1e6).toFixed(1)} MB of Avro (${fmt(k.packets / k.batches)} records and ${fmt(k.bytes / k.batches / 1024)} KiB per message)`);
   } finally {
-    await stopKafka?.();
+    await broker.stop();
   }
 }
 

@@ -26,10 +26,10 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { CaptureFileReader, decodeFrame } from '@streamlens/capture-agent';
-import { AvroCodec, emptyPacketRecord, SCHEMA_NAMES, type EnrichedBatch, type PacketBatch, type PacketRecord } from '@streamlens/common';
+import { AvroCodec, SCHEMA_NAMES, type EnrichedBatch, type PacketBatch } from '@streamlens/common';
 import { Dissector, DissectorBatchCodec, frameTypeFamily, MessageDissector } from '@streamlens/dissector';
 import { ensureMix } from './mixed-traffic.js';
+import { packetMessageChunks } from './packet-messages.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,46 +59,7 @@ const sampleRss = () => {
 };
 
 /** Reads the pcap into PacketBatch messages, CHUNK_BATCHES at a time. */
-async function* messageChunks(path: string): AsyncGenerator<Buffer[]> {
-  const reader = await CaptureFileReader.open(path);
-  let base: bigint | null = null;
-  let records: PacketRecord[] = [];
-  let chunk: Buffer[] = [];
-  let seq = 0;
-  const flush = () => {
-    const batch: PacketBatch = {
-      agent_id: 'bench', interface: 'mix', link_type: 1, agent_run: 'bench-run', batch_seq: seq++,
-      base_ts_ns: base ?? 0n, sample_rate: 1, records,
-    };
-    chunk.push(codec.encode(SCHEMA_NAMES.packetBatch, batch));
-    records = [];
-    base = null;
-  };
-  try {
-    do {
-      for (let f = reader.next(); f !== null; f = reader.next()) {
-        const ts = BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNs);
-        base ??= ts;
-        const r = emptyPacketRecord();
-        decodeFrame(f.linkType, f.data, f.wireLen, r);
-        r.frame_no = f.frameNo;
-        r.ts_offset_ns = Number(ts - base);
-        records.push(r);
-        if (records.length === BATCH) {
-          flush();
-          if (chunk.length === CHUNK_BATCHES) {
-            yield chunk;
-            chunk = [];
-          }
-        }
-      }
-    } while (await reader.fill());
-    if (records.length) flush();
-    if (chunk.length) yield chunk;
-  } finally {
-    await reader.close();
-  }
-}
+const messageChunks = (path: string) => packetMessageChunks(path, codec, BATCH, CHUNK_BATCHES);
 
 /**
  * CPU time per record of each stage over repeated passes of one resident chunk
