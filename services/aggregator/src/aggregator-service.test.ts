@@ -129,6 +129,33 @@ describe('AggregatorService', () => {
     expect(svc.metrics.checkpointsWritten.value).toBeGreaterThan(0);
   }, 120_000);
 
+  it('a new owner closes the windows it restored on the idle timeout, though no record arrives after the rebalance', async () => {
+    // The first owner consumes everything there is and stops: its open windows live on only in the checkpoint.
+    const prefix = uniqueName('aggq');
+    const partitions = 3;
+    await createTopics(kafka, [{ topic: `${prefix}.enriched`, partitions }]);
+    const wave = scenario(3, partitions);
+    await publishBatches(kafka, `${prefix}.enriched`, wave);
+    const db = uniqueName('aggq');
+    dbs.push(db);
+    const group = `${prefix}-g`;
+    const first = service(config(prefix, db, group), 'quiet-first');
+    await first.start();
+    await waitFor('the first owner consumed everything', async () => first.metrics.recordsIn.value >= recordsIn(wave), 60_000);
+    await first.stop();
+    const written = await totalPackets(db);
+    expect(written).toBeLessThan(recordsIn(wave)); // the last windows are still open
+    const next = service(config(prefix, db, group), 'quiet-next');
+    await next.start();
+    try {
+      await waitFor('the restored windows closed', async () => (await totalPackets(db)) === recordsIn(wave), 30_000);
+    } finally {
+      await next.stop();
+    }
+    expect(next.metrics.recordsIn.value).toBe(0);
+    expect(next.metrics.restores.value).toBe(partitions);
+  }, 120_000);
+
   it('a stop and a restart continue exactly, and two instances with rebalances mid-run write the same tables as one', async () => {
     // the same waves go to two topics: one for the single-instance reference, one for the pair
     const prefix = uniqueName('aggs');
@@ -177,6 +204,10 @@ describe('AggregatorService', () => {
     await a.stop();
     try {
       await waitFor('all packets (two instances)', async () => (await totalPackets(dbTwo)) === expectedAll, 90_000);
+    } catch (err) {
+      // say where it stood: short (lost or stuck) or over (double counted)
+      throw new Error(`${(err as Error).message}; ClickHouse has ${await totalPackets(dbTwo)} of ${expectedAll} packets; ` +
+        `b owns ${b.metrics.partitionsOwned.get()} partitions and read ${b.metrics.recordsIn.value} records`);
     } finally {
       await b.stop();
     }

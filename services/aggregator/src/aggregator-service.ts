@@ -22,7 +22,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import {
-  AvroSchemaError, migrate, serveMetrics, topicNames, type Logger, type MetricsServer, type Service, type SqlClient,
+  AvroSchemaError, migrate, produceGroups, serveMetrics, topicNames, type Logger, type MetricsServer, type Service, type SqlClient,
 } from '@streamlens/common';
 import type { AggregatorConfig } from './aggregator-options.js';
 import { AggregatorMetrics } from './aggregator-metrics.js';
@@ -281,13 +281,15 @@ export class AggregatorService implements Service {
       this.resealReplays(slot, pa.nextOffset!);
       if (dlq.length) {
         // The records are aggregated already: the DLQ messages must get out before the batch counts as done.
-        await withRetry(`sending ${dlq.length} messages to ${this.topics.dlq}`, this.retry,
-          () => this.producer!.send({ topic: this.topics.dlq, acks: -1, messages: dlq }), {
-            onRetry: (err, _attempt, delayMs) => {
-              this.deps.logger.warn({ err: (err as Error).message, delayMs }, 'DLQ send failed; retrying');
-              this.keepAlive();
-            },
-          });
+        for (const messages of produceGroups(dlq)) {
+          await withRetry(`sending ${messages.length} messages to ${this.topics.dlq}`, this.retry,
+            () => this.producer!.send({ topic: this.topics.dlq, acks: -1, messages }), {
+              onRetry: (err, _attempt, delayMs) => {
+                this.deps.logger.warn({ err: (err as Error).message, delayMs }, 'DLQ send failed; retrying');
+                this.keepAlive();
+              },
+            });
+        }
       }
       resolveOffset(batch.lastOffset());
       this.metrics.lag.set(Math.max(0, Number(batch.highWatermark) - pa.nextOffset!), String(p));
@@ -500,9 +502,33 @@ export class AggregatorService implements Service {
     return `${this.config.groupId}/${this.topics.enriched}/${partition}/${intentId}`;
   }
 
+  /**
+   * Restore the owned partitions no batch has reached yet. Their state (open
+   * windows from a checkpoint) must still close on the idle timeout when the
+   * previous owner consumed everything there was and nothing new arrives.
+   */
+  private async restoreUnseen(): Promise<void> {
+    const generation = this.generation;
+    for (const p of this.assigned) {
+      if (this.stopping || this.fatalError || generation !== this.generation) return;
+      const slot = this.slots.get(p);
+      if (slot && slot.generation === generation) continue;
+      try {
+        await this.restore(p);
+      } catch (err) {
+        // eachBatch or the next cycle tries again
+        this.deps.logger.warn({ partition: p, err: (err as Error).message }, 'restoring an owned partition failed');
+        return;
+      }
+    }
+  }
+
   private async runCycle(final: boolean): Promise<void> {
     const generation = this.generation;
-    const { work, replayed } = await this.lock.run(() => this.sealAll(final));
+    const { work, replayed } = await this.lock.run(async () => {
+      if (!final) await this.restoreUnseen();
+      return this.sealAll(final);
+    });
     this.lastCycleMs = this.now();
     if (work.length === 0 && replayed.length === 0) return;
     const started = performance.now();
