@@ -210,7 +210,8 @@ function child(args: string[], env: Record<string, string> = {}): unknown {
   // CPU time is the work of one instance on one core rather than whatever the other core lent it.
   const argv = [fileURLToPath(import.meta.url), ...process.argv.slice(2), ...args];
   const pinned = process.platform === 'linux' && !process.argv.includes('--no-pin') && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
-  const r = spawnSync(pinned ? 'taskset' : process.execPath, pinned ? ['-c', '1', process.execPath, ...argv] : argv,
+  const node = [process.execPath, ...process.execArgv, ...argv]; // the parent's V8 flags (npm run bench:stream-health sets the launcher's)
+  const r = spawnSync(pinned ? 'taskset' : node[0], pinned ? ['-c', '1', ...node] : node.slice(1),
     { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);

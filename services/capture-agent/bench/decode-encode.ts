@@ -180,8 +180,8 @@ function timeShell(line: string, pin: boolean): { seconds: number; cpuSeconds: n
 }
 
 function child(phase: Phase, file: string, pin: boolean): PhaseResult {
-  const r = spawnSync(pinned([process.execPath, SELF, '--phase', phase, '--file', file], pin)[0],
-    pinned([process.execPath, SELF, '--phase', phase, '--file', file], pin).slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const cmd = pinned([process.execPath, ...process.execArgv, SELF, '--phase', phase, '--file', file], pin); // the parent's V8 flags
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`phase ${phase} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PhaseResult;
 }
