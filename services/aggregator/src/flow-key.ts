@@ -82,8 +82,25 @@ export function packV4Tail(ftId: number, proto: number, sport: number, dport: nu
   return ((ftId * 256 + (proto & 0xff)) * 65536 + (sport & 0xffff)) * 65536 + (dport & 0xffff);
 }
 
+/**
+ * Texts of recent IPv4 addresses, direct-mapped: the same destinations recur
+ * in every netflow bucket and flow row of a seal, and building the text
+ * allocated a string per address per row.
+ */
+const V4_TEXT_BITS = 12;
+const v4TextKeys = new Int32Array(1 << V4_TEXT_BITS);
+const v4Texts: string[] = new Array<string>(1 << V4_TEXT_BITS).fill('');
+
+/** An IPv4 address (unsigned or signed 32-bit) as ClickHouse prints it in an IPv6 column. */
 export function v4String(a: number): string {
-  return `::ffff:${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+  const k = a | 0;
+  const slot = Math.imul(k, 0x9e3779b1) >>> (32 - V4_TEXT_BITS);
+  const have = v4Texts[slot];
+  if (have !== '' && v4TextKeys[slot] === k) return have;
+  const text = `::ffff:${k >>> 24}.${(k >>> 16) & 0xff}.${(k >>> 8) & 0xff}.${k & 0xff}`;
+  v4TextKeys[slot] = k;
+  v4Texts[slot] = text;
+  return text;
 }
 
 /** IPv6 text in the RFC 5952 form (longest run of zero groups as ::), as ClickHouse prints it. */
