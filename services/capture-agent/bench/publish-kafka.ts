@@ -108,17 +108,6 @@ async function kafkaPass(file: string, brokers: string, partitions: number, payl
   };
 }
 
-function pinned(cmd: string[], cpu: number | undefined): string[] {
-  return cpu === undefined ? cmd : ['taskset', '-c', String(cpu), ...cmd];
-}
-
-function child(args: string[], cpu: number | undefined): PassResult {
-  const cmd = pinned([process.execPath, SELF, ...args], cpu);
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PassResult;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
@@ -136,7 +125,8 @@ async function main(): Promise<void> {
   const file = `${ROOT}.bench/agent-mixed-v${MIX_VERSION}-${packets}.pcap`;
   ensureMixedCapture(file, packets);
   const size = statSync(file).size;
-  const { benchmarkKafka } = await import('@streamlens/local-infra');
+  const { benchChild, benchmarkKafka, pinnedCommand } = await import('@streamlens/local-infra');
+  const child = (args: string[], cpu: number | undefined) => benchChild<PassResult>(SELF, args, cpu);
   const broker = await benchmarkKafka(pin ? 0 : undefined); // the agent gets CPU 1
   const brokers = broker.broker;
   try {
@@ -146,7 +136,7 @@ async function main(): Promise<void> {
     spawnSync('cat', [file], { stdio: 'ignore' }); // page cache
     const tcpdump: number[] = [];
     for (let i = 0; i < repeat; i++) {
-      const cmd = pinned(['sh', '-c', `tcpdump -nr '${file}' > /dev/null 2>&1`], agentCpu);
+      const cmd = pinnedCommand(['sh', '-c', `tcpdump -nr '${file}' > /dev/null 2>&1`], agentCpu);
       const t0 = process.hrtime.bigint();
       spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore' });
       tcpdump.push(Number(process.hrtime.bigint() - t0) / 1e9);

@@ -187,17 +187,6 @@ async function countOutput(kafka: Kafka, prefix: string, expected: number): Prom
   return { records, dlq };
 }
 
-function pinned(cmd: string[], cpu: number | undefined): string[] {
-  return cpu === undefined ? cmd : ['taskset', '-c', String(cpu), ...cmd];
-}
-
-function child(args: string[], cpu: number | undefined): PassResult {
-  const cmd = pinned([process.execPath, SELF, ...args], cpu);
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PassResult;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
@@ -223,11 +212,12 @@ async function main(): Promise<void> {
   const msgsFile = resolve(BENCH_DIR, `dissector-kafka-v${MIX_VERSION}-${recordsWanted}-${share}-${seed}-${batch}.msgs`);
   await ensureMessages(mix.path, msgsFile, batch);
   const messages = readMessages(msgsFile);
+  const { benchChild, benchmarkKafka, pinnedCommand } = await import('@streamlens/local-infra');
+  const child = (args: string[], cpu: number | undefined) => benchChild<PassResult>(SELF, args, cpu);
   const memory = Array.from({ length: repeat }, () => child(['--pass', 'memory', '--msgs', msgsFile, '--partitions', String(partitions)], cpu));
   const records = memory[0].records;
   const bytes = messages.reduce((n, m) => n + m.length, 0);
 
-  const { benchmarkKafka } = await import('@streamlens/local-infra');
   const broker = await benchmarkKafka(pin ? 0 : undefined);
   const brokers = broker.broker;
   try {
@@ -247,7 +237,7 @@ async function main(): Promise<void> {
 
     let tsharkSeconds = NaN;
     if (!process.argv.includes('--no-tshark')) {
-      const cmd = pinned(['sh', '-c', `tshark -r '${mix.path}' -T fields -e frame.protocols > /dev/null`], cpu);
+      const cmd = pinnedCommand(['sh', '-c', `tshark -r '${mix.path}' -T fields -e frame.protocols > /dev/null`], cpu);
       const t0 = performance.now();
       const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore' });
       if (r.status === 0) tsharkSeconds = (performance.now() - t0) / 1000;
