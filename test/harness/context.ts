@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { ServerSqlClient } from '@streamlens/common';
+import { ServerSqlClient, type ServerClientOptions } from '@streamlens/common';
 
 const OFF = 'this test needs Kafka and ClickHouse, but the run has STREAMLENS_TEST_INFRA=off';
 
@@ -27,6 +27,6 @@ export function testKafka(clientId = 'streamlens-test'): Kafka {
   return new Kafka({ clientId, brokers: testBrokers(), logLevel: logLevel.WARN });
 }
 
-export function testSqlClient(): ServerSqlClient {
-  return new ServerSqlClient({ url: testClickHouseUrl() });
+export function testSqlClient(options: Omit<ServerClientOptions, 'url'> = {}): ServerSqlClient {
+  return new ServerSqlClient({ ...options, url: testClickHouseUrl() });
 }

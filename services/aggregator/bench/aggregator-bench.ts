@@ -21,7 +21,8 @@
  * --mix sessions|telemetry (many short TCP sessions among the telemetry, or
  * 300 dense periodic telemetry streams), --partitions N (8), --batch N
  * (records per message, 1000), --seed N,
- * --no-kafka, --no-reference, --no-compression (plain INSERT bodies instead of gzip).
+ * --no-kafka, --no-reference, --no-compression (plain INSERT bodies instead of gzip),
+ * --insert-format RowBinary|JSONEachRow (the INSERT body format, RowBinary by default).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -60,7 +61,7 @@ interface Workload {
 // ---- input ------------------------------------------------------------------
 
 function cachePath(): string {
-  return join(BENCH_DIR, `aggregator-${MIX}-${RECORDS}-${PARTITIONS}-${BATCH}-${SEED}.bin`);
+  return join(BENCH_DIR, `aggregator-${MIX}-${RECORDS}-${PARTITIONS}-${BATCH}-${SEED}-v2.bin`);
 }
 
 /** Generate the workload into the cache file (run in a child process). */
@@ -300,8 +301,10 @@ async function main(): Promise<void> {
     ch = process.env.CLICKHOUSE_URL ? null : await startClickHouse({ log });
     const clickhouseUrl = process.env.CLICKHOUSE_URL ?? ch!.url;
     // --no-compression: plain request bodies (the gzip of the JSON rows runs on the client's thread pool)
-    sql = new ServerSqlClient({ url: clickhouseUrl, requestCompression: !flag('no-compression') });
-    console.log(`  ClickHouse inserts ${flag('no-compression') ? 'uncompressed' : 'gzip-compressed (the client default)'}`);
+    const insertFormat = arg('insert-format', 'RowBinary');
+    if (insertFormat !== 'RowBinary' && insertFormat !== 'JSONEachRow') throw new Error(`--insert-format: RowBinary or JSONEachRow, not ${insertFormat}`);
+    sql = new ServerSqlClient({ url: clickhouseUrl, requestCompression: !flag('no-compression'), insertFormat });
+    console.log(`  ClickHouse inserts as ${insertFormat}, ${flag('no-compression') ? 'uncompressed' : 'gzip-compressed (the client default)'}`);
     kafkaInfra = flag('no-kafka') || process.env.KAFKA_BROKERS ? null : await startKafka({ log });
     const brokers = process.env.KAFKA_BROKERS?.split(',') ?? kafkaInfra?.brokers ?? [];
     const passes = aggregateOnly(w, 5).sort((a, b) => a - b);

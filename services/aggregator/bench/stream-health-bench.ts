@@ -241,7 +241,7 @@ async function childMain(w: Workload, what: string, health: boolean): Promise<vo
 const pct = (on: number, off: number) => `${on >= off ? '+' : ''}${(100 * (on / off - 1)).toFixed(1)} %`;
 
 async function main(): Promise<void> {
-  const path = join(BENCH_DIR, `stream-health-${RECORDS}-${Math.round(SHARE * 100)}-${PARTITIONS}-${BATCH}${RATE === 1 ? '' : `-rate${RATE}`}.bin`);
+  const path = join(BENCH_DIR, `stream-health-${RECORDS}-${Math.round(SHARE * 100)}-${PARTITIONS}-${BATCH}${RATE === 1 ? '' : `-rate${RATE}`}-v2.bin`);
   if (!existsSync(path)) generate(path);
   const w = load(path);
   if (arg('child', '')) {

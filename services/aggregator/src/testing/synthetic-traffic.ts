@@ -157,7 +157,7 @@ export function flightTestScenario(o: ScenarioOptions): TimedRecord[] {
     const startAt = o.startNs + BigInt(Math.floor(rand() * Number(o.durationNs) * 0.9));
     const server = s % 3 === 0 ? ip4('192.168.1.50') : ip4(`93.184.${(s >> 8) & 0xff}.${s & 0xff}`);
     const cli = ip4(`192.168.2.${1 + (s % 200)}`);
-    const sport = 30000 + s;
+    const sport = 30000 + (s % 35536); // ephemeral ports stay 16-bit however many sessions
     const dport = s % 2 ? 443 : 80;
     const ft = dport === 443 ? 'HTTPS' : 'HTTP';
     const fwd = (flags: number, len: number): EnrichedRecord => enrichedRecord({ frameType: ft, protocols: ['eth', 'ipv4', 'tcp'], wireLen: len, src: cli, dst: server, proto: 6, sport, dport, tcpFlags: flags });

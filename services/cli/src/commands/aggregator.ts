@@ -38,7 +38,7 @@ const command: Command = {
     }
     const config = loaded.config;
     const logger = createLogger({ service: 'aggregator', level: config.logLevel });
-    const sql = serverClientOf(config, { requestCompression: config.clickhouseCompression });
+    const sql = serverClientOf(config, { requestCompression: config.clickhouseCompression, insertFormat: config.clickhouseInsertFormat });
     let service: AggregatorService;
     try {
       service = new AggregatorService(config, { sql, kafka: createKafka(config, `streamlens-aggregator-${config.groupId}`, logger), logger });

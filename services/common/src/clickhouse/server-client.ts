@@ -1,5 +1,7 @@
 /** SqlClient over a ClickHouse server, with the official @clickhouse/client. */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { Readable } from 'node:stream';
+import { compileRowEncoder, RowBinaryMismatch, type ColumnType, type RowEncoder } from './row-binary.js';
 import { dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from './sql-client.js';
 
 export interface ServerClientOptions {
@@ -19,6 +21,19 @@ export interface ServerClientOptions {
    * double an insert-heavy client's throughput.
    */
   requestCompression?: boolean;
+  /**
+   * Body format of inserts (default RowBinary: ~3x smaller than JSON and
+   * read by the server without parsing text). A table or block the binary
+   * encoding cannot store exactly as JSON would goes as JSONEachRow.
+   */
+  insertFormat?: 'RowBinary' | 'JSONEachRow';
+}
+
+/** How inserts went (blocks by body format; RowBinary blocks sent as JSON because of a value). */
+export interface InsertStats {
+  rowBinary: number;
+  json: number;
+  fallbacks: number;
 }
 
 function redact(url: string): string {
@@ -35,9 +50,14 @@ export class ServerSqlClient implements SqlClient {
   readonly kind = 'server' as const;
   readonly describe: string;
   readonly client: ClickHouseClient;
+  readonly insertStats: InsertStats = { rowBinary: 0, json: 0, fallbacks: 0 };
+  private readonly binary: boolean;
+  /** RowBinary encoders by table and column list (null: that table goes as JSON). */
+  private readonly encoders = new Map<string, Promise<RowEncoder | null>>();
 
   constructor(options: ServerClientOptions) {
     this.describe = `ClickHouse server ${redact(options.url)}`;
+    this.binary = (options.insertFormat ?? 'RowBinary') === 'RowBinary';
     this.client = createClient({
       url: options.url,
       username: options.username,
@@ -81,12 +101,49 @@ export class ServerSqlClient implements SqlClient {
 
   async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
     if (rows.length === 0) return;
-    await this.client.insert({
-      table,
-      values: rows as object[],
-      format: 'JSONEachRow',
-      clickhouse_settings: options?.dedupToken ? dedupSettings(options.dedupToken) : undefined,
-    });
+    const settings = options?.dedupToken ? dedupSettings(options.dedupToken) : undefined;
+    if (this.binary) {
+      const names = Object.keys(rows[0]);
+      const key = `${table}\u0000${names.join(',')}`;
+      const encoder = await this.encoderFor(key, table, names);
+      let body: Buffer | null = null;
+      if (encoder) {
+        try {
+          body = encoder.encode(rows);
+        } catch (err) {
+          if (!(err instanceof RowBinaryMismatch)) throw err;
+          this.insertStats.fallbacks++;
+        }
+      }
+      if (encoder && body) {
+        const columns = encoder.columns.map((c) => `\`${c.replace(/`/g, '\\`')}\``).join(', ');
+        try {
+          const { stream } = await this.client.exec({
+            query: `INSERT INTO ${table} (${columns}) FORMAT RowBinary`,
+            values: Readable.from([body], { objectMode: false }),
+            clickhouse_settings: settings,
+          });
+          for await (const _ of stream); // the (empty) response frees the connection
+        } catch (err) {
+          this.encoders.delete(key); // the table may have changed: a retry describes it again
+          throw err;
+        }
+        this.insertStats.rowBinary++;
+        return;
+      }
+    }
+    await this.client.insert({ table, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: settings });
+    this.insertStats.json++;
+  }
+
+  private encoderFor(key: string, table: string, names: readonly string[]): Promise<RowEncoder | null> {
+    let e = this.encoders.get(key);
+    if (!e) {
+      e = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then((cols) => compileRowEncoder(names, cols));
+      this.encoders.set(key, e);
+      e.catch(() => this.encoders.delete(key));
+    }
+    return e;
   }
 
   async close(): Promise<void> {
