@@ -76,7 +76,7 @@ describe('RowBinary inserts', () => {
     await json.command(`DROP DATABASE ${b}`);
   }, 120_000);
 
-  it('send a block JSON cannot tell apart from binary as JSON, and store a retried block once', async () => {
+  it('send a block with a value RowBinary would store differently as JSON, and store a retried block once', async () => {
     const db = uniqueName('rowbinary_fallback');
     const agg = new LocalAggregator(binary, { database: db, params: aggregationParams(), localNetworks: new LocalNetworksByAgent(DEFAULT_LOCAL_NETWORKS) });
     await agg.migrate();
@@ -106,6 +106,12 @@ describe('RowBinary inserts', () => {
     expect(rows[0].src_port).toBe(5000);
     await binary.command(`DROP DATABASE ${db}`);
   }, 60_000);
+
+  it('report the server error for a table that does not exist (the failed DESCRIBE leaves the insert to JSON)', async () => {
+    const before = { ...binary.insertStats };
+    await expect(binary.insert(`${uniqueName('nodb')}.flows`, [{ a: 1 }])).rejects.toThrow(/UNKNOWN_DATABASE|does not exist|doesn't exist/i);
+    expect(binary.insertStats.rowBinary).toBe(before.rowBinary);
+  }, 30_000);
 
   it('IPv6 flows go binary too', async () => {
     const db = uniqueName('rowbinary_v6');

@@ -139,9 +139,15 @@ export class ServerSqlClient implements SqlClient {
   private encoderFor(key: string, table: string, names: readonly string[]): Promise<RowEncoder | null> {
     let e = this.encoders.get(key);
     if (!e) {
-      e = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then((cols) => compileRowEncoder(names, cols));
+      // A DESCRIBE that fails leaves this insert to JSON (whose own error, if any, is the one to report):
+      // for good when the user may insert but not describe, else until the next insert tries again.
+      e = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then(
+        (cols) => compileRowEncoder(names, cols),
+        (err: unknown) => {
+          if (!/ACCESS_DENIED|\b497\b/.test(String((err as Error)?.message ?? err))) this.encoders.delete(key);
+          return null;
+        });
       this.encoders.set(key, e);
-      e.catch(() => this.encoders.delete(key));
     }
     return e;
   }
