@@ -11,6 +11,7 @@
  * 2^53), float64 and strings through a per-checkpoint dictionary. The
  * service compresses it (zlib, with its checksum) before storing.
  */
+import { GrowableBuffer } from '@streamlens/common';
 import { Family, FlowKey, packV4Tail, stringKey, type FrameTypeIds } from './flow-key.js';
 import type { PartitionAggregator } from './partition-aggregator.js';
 import type { CapturePointState } from './capture-point.js';
@@ -26,19 +27,8 @@ export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
 }
 
-export class ByteWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private pos = 0;
+export class ByteWriter extends GrowableBuffer {
   private readonly dict = new Map<string, number>();
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
 
   u(v: number): void {
     if (!(v >= 0) || !Number.isSafeInteger(v)) throw new CheckpointFormatError(`cannot store ${v} as a varint`);
@@ -81,7 +71,7 @@ export class ByteWriter {
   }
 
   result(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    return this.finish();
   }
 }
 

@@ -5,6 +5,7 @@ export * from './avro/compiled-reader.js';
 export * from './avro/compiled-writer.js';
 export * from './avro/rabin.js';
 export * from './avro/schema-files.js';
+export * from './growable-buffer.js';
 export * from './clickhouse/sql-client.js';
 export * from './clickhouse/server-client.js';
 export * from './clickhouse/connection-options.js';

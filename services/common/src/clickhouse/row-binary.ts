@@ -19,6 +19,7 @@
  * the block as JSONEachRow instead: the binary path never changes what is
  * stored.
  */
+import { GrowableBuffer } from '../growable-buffer.js';
 
 /** A value the binary encoding would not store as JSONEachRow does; send the block as JSON. */
 export class RowBinaryMismatch extends Error {
@@ -33,24 +34,8 @@ export interface ColumnType {
 
 const TWO32 = 4294967296;
 
-/** A growable output buffer. */
-export class RowBinaryWriter {
-  buf: Buffer;
-  pos = 0;
-
-  constructor(initial = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, initial));
-  }
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
+/** A RowBinary body being written. */
+export class RowBinaryWriter extends GrowableBuffer {
   varuint(n: number): void {
     this.ensure(10);
     const b = this.buf;
@@ -102,10 +87,6 @@ export class RowBinaryWriter {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** The body written so far. */
-  finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
 }
 
 type Encode = (w: RowBinaryWriter, v: unknown) => void;
