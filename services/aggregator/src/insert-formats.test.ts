@@ -20,8 +20,9 @@ import { aggregationParams } from './testing/aggregator-harness.js';
 import { enrichedRecord, flightTestScenario, ip6, routeIntoBatches, type TimedRecord } from './testing/synthetic-traffic.js';
 
 const START = 1_732_000_000_000_000_000n;
-const binary = testSqlClient({ insertFormat: 'RowBinary' });
-const json = testSqlClient({ insertFormat: 'JSONEachRow' });
+// gzip request bodies on one side (--clickhouse-compression), plain on the other: both paths are compared
+const binary = testSqlClient({ insertFormat: 'RowBinary', requestCompression: true });
+const json = testSqlClient({ insertFormat: 'JSONEachRow', requestCompression: false });
 
 afterAll(async () => {
   await binary.close();

@@ -16,9 +16,10 @@ export interface ServerClientOptions {
   tls?: { caCert: Buffer };
   settings?: ClickHouseSettings;
   /**
-   * gzip request bodies (default true). Inserts compress well but gzip costs
-   * CPU on the client's thread pool; on a fast link to the server, off can
-   * double an insert-heavy client's throughput.
+   * gzip request bodies (default false, as in @clickhouse/client). Inserts
+   * compress ~3x but gzip costs the client CPU: on the aggregator's
+   * benchmark it took ~45 % of the wall clock (docs/benchmarks.md), so it
+   * is for slow links to the server only.
    */
   requestCompression?: boolean;
   /**
@@ -64,7 +65,7 @@ export class ServerSqlClient implements SqlClient {
       password: options.password,
       database: options.database,
       request_timeout: options.requestTimeoutMs ?? 300_000,
-      compression: { request: options.requestCompression ?? true, response: true },
+      compression: { request: options.requestCompression ?? false, response: true },
       // Failures reach the caller as errors; the client's own console logging would duplicate them.
       log: { level: ClickHouseLogLevel.OFF },
       // Only ca_cert: with `cert`/`key` keys present (even undefined) the client asks for certificate authentication.
