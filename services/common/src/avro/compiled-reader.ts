@@ -414,7 +414,9 @@ class ReaderGen {
     switch (t.typeName) {
       case 'null': return '';
       case 'boolean': return 'p++;';
-      case 'int': case 'long': case 'enum': case 'abstract:long': return 'pos = p; skipVarint(); p = pos;';
+      // one- and two-byte varints skipped inline (past the end, undefined fails "< 0x80": skipVarint's bounds check)
+      case 'int': case 'long': case 'enum': case 'abstract:long':
+        return 'if (buf[p] < 0x80) p++; else if (buf[p + 1] < 0x80) p += 2; else { pos = p; skipVarint(); p = pos; }';
       case 'float': return 'p += 4;';
       case 'double': return 'p += 8;';
       case 'fixed': return `p += ${t.size};`;
