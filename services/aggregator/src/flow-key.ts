@@ -162,8 +162,9 @@ export function stringKey(k: FlowKey): string {
  * neither allocate a heap number nor hash one.
  */
 export function v4Hash(src: number, dst: number, tail: number): number {
-  const lo = tail % 4294967296;
-  const hi = (tail - lo) / 4294967296; // 20 bits
+  // by division, not `tail % 2^32`: on a double (tails above 2^31) `%` is a C call (fmod) in V8
+  const hi = Math.floor(tail / 4294967296); // 20 bits
+  const lo = tail - hi * 4294967296;
   const a = Math.imul(src ^ Math.imul(dst, 0x85ebca6b), 0x9e3779b1) ^ Math.imul(lo ^ (dst >>> 13), 0xc2b2ae35);
   const b = Math.imul(a ^ (a >>> 16), 0x27d4eb2f) ^ Math.imul(hi ^ src, 0x165667b1);
   return b ^ (b >>> 15);

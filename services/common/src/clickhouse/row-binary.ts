@@ -32,6 +32,7 @@ export interface ColumnType {
   type: string;
 }
 
+// Words of a 64-bit value by division and subtraction: `%` on a double is a C call (fmod) in V8.
 const TWO32 = 4294967296;
 
 /** A RowBinary body being written. */
@@ -127,7 +128,8 @@ function writeDecimalU64(w: RowBinaryWriter, s: string): boolean {
       if (d < 0 || d > 9) return false;
       v = v * 10 + d;
     }
-    w.u32pair(v % TWO32, Math.floor(v / TWO32));
+    const hi = Math.floor(v / TWO32);
+    w.u32pair(v - hi * TWO32, hi);
     return true;
   }
   if (n === 20) {
@@ -153,9 +155,11 @@ function writeDecimalU64(w: RowBinaryWriter, s: string): boolean {
   const x = aHi * 1e9; // value = x * 65536 + y
   const y = aLo * 1e9 + b;
   const xh = Math.floor(x / 65536);
-  let lo = (x - xh * 65536) * 65536 + (y % TWO32);
-  const hi = xh + Math.floor(y / TWO32) + Math.floor(lo / TWO32);
-  lo %= TWO32;
+  const yh = Math.floor(y / TWO32);
+  let lo = (x - xh * 65536) * 65536 + (y - yh * TWO32);
+  const carry = Math.floor(lo / TWO32);
+  const hi = xh + yh + carry;
+  lo -= carry * TWO32;
   w.u32pair(lo, hi);
   return true;
 }
@@ -164,7 +168,10 @@ const encodeU64: Encode = (w, v) => {
   if (typeof v === 'number') {
     if ((v >>> 0) === v) w.u32pair(v, 0); // most counters
     else if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) mismatch('UInt64', v);
-    else w.u32pair(v % TWO32, Math.floor(v / TWO32));
+    else {
+      const hi = Math.floor(v / TWO32);
+      w.u32pair(v - hi * TWO32, hi);
+    }
   } else if (typeof v === 'string') {
     if (!writeDecimalU64(w, v)) mismatch('UInt64', v);
   } else if (typeof v === 'bigint') {
