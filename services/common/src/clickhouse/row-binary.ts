@@ -48,6 +48,12 @@ export class RowBinaryWriter extends GrowableBuffer {
   }
 
   /** A 64-bit little-endian value from its two 32-bit halves (byte stores: Buffer's writers check and dispatch). */
+  /** A safe integer (|v| < 2^53) as a 64-bit little-endian two's complement. */
+  int64(v: number): void {
+    const hi = Math.floor(v / TWO32);
+    this.u32pair(v - hi * TWO32, hi >>> 0);
+  }
+
   u32pair(lo: number, hi: number): void {
     this.ensure(8);
     const b = this.buf;
@@ -128,8 +134,7 @@ function writeDecimalU64(w: RowBinaryWriter, s: string): boolean {
       if (d < 0 || d > 9) return false;
       v = v * 10 + d;
     }
-    const hi = Math.floor(v / TWO32);
-    w.u32pair(v - hi * TWO32, hi);
+    w.int64(v);
     return true;
   }
   if (n === 20) {
@@ -168,10 +173,7 @@ const encodeU64: Encode = (w, v) => {
   if (typeof v === 'number') {
     if ((v >>> 0) === v) w.u32pair(v, 0); // most counters
     else if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) mismatch('UInt64', v);
-    else {
-      const hi = Math.floor(v / TWO32);
-      w.u32pair(v - hi * TWO32, hi);
-    }
+    else w.int64(v);
   } else if (typeof v === 'string') {
     if (!writeDecimalU64(w, v)) mismatch('UInt64', v);
   } else if (typeof v === 'bigint') {
@@ -187,8 +189,7 @@ const encodeU64: Encode = (w, v) => {
 const encodeI64: Encode = (w, v) => {
   if (typeof v === 'number') {
     if (!Number.isInteger(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) mismatch('Int64', v);
-    const hi = Math.floor(v / TWO32);
-    w.u32pair(v - hi * TWO32, hi >>> 0);
+    w.int64(v);
   } else if (typeof v === 'string' || typeof v === 'bigint') {
     if (typeof v === 'string' && !/^-?\d{1,19}$/.test(v)) mismatch('Int64', v);
     const b = BigInt(v);
