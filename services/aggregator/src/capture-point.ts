@@ -92,12 +92,7 @@ export class CapturePointState {
    */
   ingest(rec: AggRecord, sec: number, ns: number, sampleRate: number, epoch: number, outliersOut: OutlierRow[]): Ingested {
     const wm = this.watermark;
-    if (wm.isLate(sec, ns)) {
-      // Too late for its window (and for flows), but it did arrive: a stream's sequence must see it, or
-      // timestamps that jump back would look like loss. It counts at the watermark's time.
-      if (this.health !== null && sampleRate === 1) this.health.ingest(rec, wm.wmSec, wm.wmNs, this.params.window.index(wm.wmSec, wm.wmNs), epoch);
-      return Ingested.Late;
-    }
+    if (wm.isLate(sec, ns)) return Ingested.Late;
     wm.observe(sec, ns);
     const p = rec.packet;
     const k = this.keyOf(rec, epoch);
@@ -132,13 +127,30 @@ export class CapturePointState {
     w.addPacket(sec, ns, p.wire_len, sampleRate, rec.protocols, hasError);
 
     if (k.family !== Family.L2) this.addToBucket(k, rec, sec, ns, sampleRate);
-    const health = this.health;
-    if (health !== null) {
-      // sequence continuity and timing need every packet: sampled batches are not tracked
-      if (sampleRate === 1) health.ingest(rec, sec, ns, widx, epoch);
-      else this.counters.health.sampledSkipped++;
-    }
     return Ingested.Ok;
+  }
+
+  /**
+   * Stream health of a record ingest() took (`late`: or found late). The
+   * partition calls it after ingest(), not ingest() itself: inlined into
+   * ingest(), the tracking used up the flows path's inlining budget and cost
+   * it ~10 % (docs/benchmarks.md, "Stream health").
+   */
+  track(rec: AggRecord, sec: number, ns: number, late: boolean, sampleRate: number, epoch: number): void {
+    const health = this.health!;
+    // sequence continuity and timing need every packet: sampled batches are not tracked
+    if (sampleRate !== 1) {
+      if (!late) this.counters.health.sampledSkipped++;
+      return;
+    }
+    if (late) {
+      // Too late for its window (and for flows), but it did arrive: a stream's sequence must see it, or
+      // timestamps that jump back would look like loss. It counts at the watermark's time.
+      const wm = this.watermark;
+      health.ingest(rec, wm.wmSec, wm.wmNs, this.params.window.index(wm.wmSec, wm.wmNs), epoch);
+    } else {
+      health.ingest(rec, sec, ns, this.params.window.index(sec, ns), epoch);
+    }
   }
 
   private keyOf(rec: AggRecord, epoch: number): FlowKey {

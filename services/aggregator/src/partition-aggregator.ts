@@ -183,13 +183,18 @@ export class PartitionAggregator {
     const outliers = this.outliers;
     const records = batch.records;
     let rejected: Rejection[] | null = null;
+    const tracked = cp.health !== null;
     for (let i = 0; i < records.length; i++) {
       const rec = records[i];
       addOffset(base.sec, base.ns, rec.packet.ts_offset_ns, t);
       let reason: RejectReason | null = null;
       if (t.sec < 0) reason = 'bad-time';
       else if (t.sec > maxSec || (t.sec === maxSec && t.ns > maxNs)) reason = 'future';
-      else if (cp.ingest(rec, t.sec, t.ns, sampleRate, epoch, outliers) === Ingested.Late) reason = 'late';
+      else {
+        const late = cp.ingest(rec, t.sec, t.ns, sampleRate, epoch, outliers) === Ingested.Late;
+        if (tracked) cp.track(rec, t.sec, t.ns, late, sampleRate, epoch);
+        if (late) reason = 'late';
+      }
       if (reason !== null) {
         if (reason === 'late') counters.late++;
         else if (reason === 'future') counters.future++;

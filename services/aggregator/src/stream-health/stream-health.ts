@@ -19,7 +19,7 @@ import {
   AddrFamily, isPtpResponse, kindBits, PTP_ANNOUNCE, PTP_DELAY_REQ, PTP_DELAY_RESP, PTP_FOLLOW_UP, PTP_PDELAY_REQ, PTP_PDELAY_RESP,
   PTP_PDELAY_RESP_FOLLOW_UP, PTP_SYNC, Stream, StreamKind, streamKeyText, StreamTable, v4Tail,
 } from './streams.js';
-import { advertisedIntervalNs, LOG_INTERVAL_NONE, streamHealthRow, StreamWindow, type StreamHealthRow } from './stream-window.js';
+import { advertisedIntervalNs, LOG_INTERVAL_NONE, recycleWindow, streamHealthRow, takeWindow, type StreamHealthRow, type StreamWindow } from './stream-window.js';
 import { PendingRequests, Waiting } from './ptp-pairing.js';
 import { PtpEvents, type PtpEventRow } from './ptp-events.js';
 import { TmatsSightings, type TmatsSightingRow } from './tmats-sightings.js';
@@ -356,7 +356,7 @@ export class CapturePointHealth {
 
   /** Create a window and register it (also used by checkpoint restore). */
   openWindow(s: Stream, idx: number): StreamWindow {
-    const w = new StreamWindow(s, idx);
+    const w = takeWindow(s, idx);
     let set = this.windows.get(idx);
     if (!set) this.windows.set(idx, (set = new Set()));
     set.add(w);
@@ -491,6 +491,7 @@ export class CapturePointHealth {
     this.counters.windowsEmitted++;
   }
 
+  /** After its row is built: off its stream, and kept for reuse (nothing else holds an emitted window). */
   private detach(w: StreamWindow): void {
     w.done = true;
     const s = w.stream;
@@ -500,6 +501,7 @@ export class CapturePointHealth {
       if (i >= 0) s.older.splice(i, 1);
     }
     if (s.older && s.older.length === 0) s.older = null;
+    recycleWindow(w);
   }
 
   /** Streams silent for the flow timeout (and with nothing open), oldest first. */

@@ -54,7 +54,51 @@ export class StreamWindow implements IatSums {
   /** Emitted (closed, or flushed early with its stream). */
   done = false;
 
-  constructor(readonly stream: Stream, readonly index: number) {}
+  constructor(public stream: Stream, public index: number) {}
+
+  /**
+   * Make an emitted window new again for (stream, index): windows live until
+   * their window closes, so each new one would be copied by the young
+   * collector and promoted; recycled ones stay where they are.
+   */
+  reuse(stream: Stream, index: number): void {
+    this.stream = stream;
+    this.index = index;
+    this.packets = 0;
+    this.lost = 0;
+    this.duplicates = 0;
+    this.outOfOrder = 0;
+    this.restarts = 0;
+    this.gaps = 0;
+    this.maxGap = 0;
+    this.silences = 0;
+    this.firstSeq = -1;
+    this.lastSeq = 0;
+    this.firstSec = 0;
+    this.firstNs = 0;
+    this.lastSec = 0;
+    this.lastNs = 0;
+    this.iatCount = 0;
+    this.iatSum = 0;
+    this.iatSumSq = 0;
+    this.iatMin = 0;
+    this.iatMax = 0;
+    this.logInterval = LOG_INTERVAL_NONE;
+    this.offTolerance = 0;
+    this.answered = 0;
+    this.unanswered = 0;
+    this.followUpMissing = 0;
+    this.unmatched = 0;
+    this.respCount = 0;
+    this.respSum = 0;
+    this.respMin = 0;
+    this.respMax = 0;
+    this.corrCount = 0;
+    this.corrSum = 0;
+    this.corrMin = 0;
+    this.corrMax = 0;
+    this.done = false;
+  }
 
   addPacket(sec: number, ns: number): void {
     if (this.packets === 0 || sec < this.firstSec || (sec === this.firstSec && ns < this.firstNs)) {
@@ -85,6 +129,27 @@ export class StreamWindow implements IatSums {
     this.corrCount++;
     this.corrSum += ns;
   }
+}
+
+/**
+ * Emitted windows kept for reuse, shared by every capture point of the
+ * process (one that stops sending leaves its windows to the others). Bounded:
+ * about one window per open stream window is ever in flight.
+ */
+const spare: StreamWindow[] = [];
+const SPARE_MAX = 16384;
+
+/** A window for (stream, index): a recycled one when there is one. */
+export function takeWindow(stream: Stream, index: number): StreamWindow {
+  const w = spare.pop();
+  if (w === undefined) return new StreamWindow(stream, index);
+  w.reuse(stream, index);
+  return w;
+}
+
+/** Hand back an emitted window: nothing may hold it any more. */
+export function recycleWindow(w: StreamWindow): void {
+  if (spare.length < SPARE_MAX) spare.push(w);
 }
 
 /** One row of stream_health (JSON for ClickHouse; 64-bit times as strings). */

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { Stream } from './streams.js';
+import { recycleWindow, StreamWindow, takeWindow } from './stream-window.js';
+
+/** Every own field but the identity, as a plain object. */
+function figures(w: StreamWindow): Record<string, unknown> {
+  const { stream: _s, index: _i, ...rest } = w;
+  return rest;
+}
+
+describe('recycled stream windows', () => {
+  it('come back exactly as a new window would be', () => {
+    const a = new Stream();
+    const used = takeWindow(a, 7);
+    // touch every figure: a field reuse() forgot would carry this value into the next window
+    for (const k of Object.keys(figures(used))) {
+      const v = (used as unknown as Record<string, unknown>)[k];
+      (used as unknown as Record<string, unknown>)[k] = typeof v === 'boolean' ? !v : 12345;
+    }
+    recycleWindow(used);
+    const b = new Stream();
+    const again = takeWindow(b, 9);
+    expect(again).toBe(used); // the recycled object, not a new one
+    expect(again.stream).toBe(b);
+    expect(again.index).toBe(9);
+    expect(figures(again)).toEqual(figures(new StreamWindow(b, 9)));
+  });
+});
