@@ -9,7 +9,9 @@
  * would share the JIT's type feedback between the two settings).
  *
  *   0. decode + aggregate + seal (rows built, not sent): CPU time, best and
- *      median of --passes per setting
+ *      median of --passes per setting; then (0b) --pairs rounds with an on
+ *      and an off child at the same time, one per CPU: the median of the
+ *      pairs' ratios is the least noisy figure on a machine whose speed drifts
  *   1. core into a real ClickHouse server (decode + aggregate + INSERT of
  *      every table, stream_health and ptp_events included): wall clock and
  *      CPU time, best of --core-runs per setting
@@ -25,12 +27,12 @@
  * all routed into partitions as the dissector routes and ordered by time.
  *
  * Options: --records N (1000000), --telemetry SHARE (0.5), --rate F (1), --partitions N
- * (8), --batch N (1000), --passes N (5), --core-runs N (2), --no-clickhouse, --no-pin
+ * (8), --batch N (1000), --passes N (5), --pairs N (6), --core-runs N (2), --no-clickhouse, --no-pin
  * (children are pinned to CPU 1 with taskset unless this is given);
  * --child aggregate|core --setting on|off runs one measurement (node --cpu-prof
  * with it profiles one setting).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -53,6 +55,8 @@ const PARTITIONS = Number(arg('partitions', '8'));
 const BATCH = Number(arg('batch', '1000'));
 const PASSES = Number(arg('passes', '5'));
 const CORE_RUNS = Number(arg('core-runs', '2'));
+/** Simultaneous on/off pairs of stage 0 (0: none). */
+const PAIRS = Number(arg('pairs', '6'));
 const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
 /**
  * --rate F: the generated capture's timeline compressed F times (its streams F
@@ -207,17 +211,39 @@ const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 /** Measured passes per child process (after its warm-up pass). */
 const CHILD_PASSES = 2;
 
+/** taskset can pin children to single CPUs here. */
+const canPin = process.platform === 'linux' && !process.argv.includes('--no-pin') && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
+
+/** The command line of a child measuring one thing, pinned to `cpu` where taskset can. */
+function childCommand(args: string[], cpu: number): [string, string[]] {
+  // Pinned to one core: the collector's helper threads then share it, and CPU time is the work of one
+  // instance on one core rather than whatever the other core lent it.
+  const node = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), ...args]; // the parent's V8 flags
+  return canPin ? ['taskset', ['-c', String(cpu), ...node]] : [node[0], node.slice(1)];
+}
+
+const lastJson = (stdout: string): unknown => JSON.parse(stdout.trim().split('\n').pop()!);
+
 /** Run this script as a child measuring one thing; its last line of output is the JSON result. */
 function child(args: string[], env: Record<string, string> = {}): unknown {
-  // Pinned to one core (taskset, where there is one): the collector's helper threads then share it, and
-  // CPU time is the work of one instance on one core rather than whatever the other core lent it.
-  const argv = [fileURLToPath(import.meta.url), ...process.argv.slice(2), ...args];
-  const pinned = process.platform === 'linux' && !process.argv.includes('--no-pin') && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
-  const node = [process.execPath, ...process.execArgv, ...argv]; // the parent's V8 flags (npm run bench:stream-health sets the launcher's)
-  const r = spawnSync(pinned ? 'taskset' : node[0], pinned ? ['-c', '1', ...node] : node.slice(1),
-    { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
+  const [cmd, argv] = childCommand(args, 1);
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return lastJson(r.stdout);
+}
+
+/** The same, without waiting: for two children measured at the same time on two CPUs. */
+function childAsync(args: string[], cpu: number): Promise<unknown> {
+  const [cmd, argv] = childCommand(args, cpu);
+  return new Promise((resolveChild, reject) => {
+    const c = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    c.on('error', reject);
+    c.on('close', (code) => (code === 0 ? resolveChild(lastJson(out)) : reject(new Error(`child ${args.join(' ')} failed: ${err}`))));
+  });
 }
 
 /** The child's side: --child aggregate|core --setting on|off. */
@@ -280,6 +306,28 @@ async function main(): Promise<void> {
     aggregateOffPerCpuS: Math.round(w.records / offB), aggregateOnPerCpuS: Math.round(w.records / onB),
     aggregateRatioBest: +(offB / onB).toFixed(3), aggregateRatioMedian: +(offM / onM).toFixed(3),
   });
+
+  // The same measurement in simultaneous pairs: this VM's speed drifts by up to 2x within minutes, so
+  // children run one after the other can meet different machines. An on and an off child started
+  // together, one per CPU (swapped every round), meet the same one; each pair gives one ratio.
+  if (PAIRS > 0 && canPin && cpus().length >= 2) {
+    const ratios: number[] = [];
+    const pairs: string[] = [];
+    for (let p = 0; p < PAIRS; p++) {
+      const [cpuOn, cpuOff] = p % 2 === 0 ? [0, 1] : [1, 0];
+      const [on, off] = await Promise.all([
+        childAsync(['--child', 'aggregate', '--setting', 'on'], cpuOn), childAsync(['--child', 'aggregate', '--setting', 'off'], cpuOff),
+      ]) as { cpu: number }[];
+      ratios.push(off.cpu / on.cpu);
+      pairs.push(`${on.cpu.toFixed(2)}/${off.cpu.toFixed(2)}`);
+    }
+    const r = sorted(ratios);
+    const median = r.length % 2 ? r[r.length >> 1] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+    console.log(`\n0b. the same, ${PAIRS} simultaneous pairs (on and off at once on CPUs 0 and 1, swapped every round):`);
+    console.log(`   CPU s per pass, on/off: ${pairs.join(' ')}`);
+    console.log(`   records/s with it on = ${median.toFixed(3)} x off (median of the pairs' ratios; ${r[0].toFixed(3)}–${r[r.length - 1].toFixed(3)})`);
+    Object.assign(results, { aggregatePairRatioMedian: +median.toFixed(3), aggregatePairRatioMin: +r[0].toFixed(3), aggregatePairRatioMax: +r[r.length - 1].toFixed(3) });
+  }
 
   if (!process.argv.includes('--no-clickhouse')) {
     const ch = process.env.CLICKHOUSE_URL ? null : await startClickHouse({ log: (m) => console.log(`  [infra] ${m}`) });
