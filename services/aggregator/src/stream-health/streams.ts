@@ -20,7 +20,7 @@
  * the decoder) and port. Every stream is also on a list ordered by the epoch
  * in which it was last touched (eviction and expiry, oldest first).
  */
-import { v4Hash, v4String, v6String } from '../flow-key.js';
+import { v4String, v6String } from '../flow-key.js';
 import { SequenceState } from './sequence-tracker.js';
 import type { StreamWindow } from './stream-window.js';
 import type { PendingRequests } from './ptp-pairing.js';
@@ -137,6 +137,17 @@ export function v4Tail(kind: StreamKind, id: number): number {
   return kind * 65536 + (id & 0xffff);
 }
 
+/**
+ * flow-key's v4Hash for a tail below 2^32, in integer operations only (that
+ * one splits its 52-bit tails with a floating-point division, which cost a
+ * stream lookup more than the rest of it).
+ */
+export function streamHash(src: number, dst: number, tail: number): number {
+  const a = Math.imul(src ^ Math.imul(dst, 0x85ebca6b), 0x9e3779b1) ^ Math.imul(tail ^ (dst >>> 13), 0xc2b2ae35);
+  const b = Math.imul(a ^ (a >>> 16), 0x27d4eb2f) ^ Math.imul(src, 0x165667b1);
+  return b ^ (b >>> 15);
+}
+
 /** The ports of one clock identity: streams by messageType, per (domain, port number). */
 export class PtpPortStreams {
   readonly streams: (Stream | null)[] = new Array<Stream | null>(16).fill(null);
@@ -162,7 +173,7 @@ export class StreamTable {
 
   /** `src` and `dst` as signed 32-bit integers (readInt32: small integers in V8, nothing allocated). */
   getV4(src: number, dst: number, tail: number): Stream | undefined {
-    const h = v4Hash(src, dst, tail);
+    const h = streamHash(src, dst, tail);
     const slot = h & (CACHE_SLOTS - 1);
     let s: Stream | null = this.cache[slot];
     if (s !== null && s.mapKey === tail && (s.src4 | 0) === src && (s.dst4 | 0) === dst) return s;
@@ -201,7 +212,7 @@ export class StreamTable {
     if (s.kind === StreamKind.Ptp) {
       this.ptpPort(s.clockId, s.domain, s.port, true)!.streams[s.id] = s;
     } else if (typeof s.mapKey === 'number') {
-      const h = v4Hash(s.src4, s.dst4, s.mapKey);
+      const h = streamHash(s.src4, s.dst4, s.mapKey);
       s.chain = this.v4.get(h) ?? null;
       this.v4.set(h, s);
     } else {
@@ -224,7 +235,7 @@ export class StreamTable {
         }
       }
     } else if (typeof s.mapKey === 'number') {
-      const h = v4Hash(s.src4, s.dst4, s.mapKey);
+      const h = streamHash(s.src4, s.dst4, s.mapKey);
       if (this.cache[h & (CACHE_SLOTS - 1)] === s) this.cache[h & (CACHE_SLOTS - 1)] = null;
       const first = this.v4.get(h);
       if (first === s) {
