@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REORDER_WINDOW, SequenceState, SeqVerdict } from './sequence-tracker.js';
+import { reduceSeq, REORDER_WINDOW, SequenceState, SeqVerdict } from './sequence-tracker.js';
 
 
 /** Feed sequences (no silences unless marked with a negative number: -n = n after a silence). */
@@ -91,5 +91,14 @@ describe('SequenceState', () => {
     expect(s.track(5, 24, false)).toBe(SeqVerdict.First);
     expect(s.track(6, 28, false)).toBe(SeqVerdict.Restart);
     expect(s.track(7, 28, false)).toBe(SeqVerdict.InOrder);
+  });
+});
+
+describe('reduceSeq', () => {
+  it('is seq mod 2^bits for every width, across each width\'s wrap and above 2^32', () => {
+    const samples = [0, 1, 127, 128, 255, 256, 65535, 65536, 0xffffff, 0x1000000, 0x7fffffff, 0x80000000, 0xffffffff, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 12345];
+    for (let bits = 1; bits <= 32; bits++) {
+      for (const seq of samples) expect(reduceSeq(seq, bits), `${seq} in ${bits} bits`).toBe(seq % 2 ** bits);
+    }
   });
 });

@@ -27,6 +27,14 @@
 /** 2^bits for every counter width (a table: `2 ** bits` is a Math.pow call on every packet). */
 export const POW2: readonly number[] = Array.from({ length: 33 }, (_, i) => 2 ** i);
 
+/**
+ * A non-negative sequence reduced to `bits` (1..32): `seq % 2^bits` in
+ * integer operations (`%` on a number that may be a double is a C call).
+ */
+export function reduceSeq(seq: number, bits: number): number {
+  return bits >= 32 ? seq >>> 0 : seq & (POW2[bits] - 1);
+}
+
 /** How far behind the newest sequence a late packet is still recognised. */
 export const REORDER_WINDOW = 64;
 

@@ -14,7 +14,7 @@
 import { diffNs, type TimeGrid } from '../event-time.js';
 import { int32At } from '../flow-key.js';
 import type { AggPtp, AggRecord } from '../enriched-decoder.js';
-import { POW2, SeqVerdict } from './sequence-tracker.js';
+import { reduceSeq, SeqVerdict } from './sequence-tracker.js';
 import { silenceThreshold, typicalAfter } from './typical-interval.js';
 import {
   AddrFamily, isPtpResponse, kindBits, PTP_ANNOUNCE, PTP_DELAY_REQ, PTP_DELAY_RESP, PTP_FOLLOW_UP, PTP_PDELAY_REQ, PTP_PDELAY_RESP,
@@ -111,7 +111,7 @@ export class CapturePointHealth {
       const bits = ch10.udp_seq_bits;
       if (ch10.udp_seq !== null && bits > 0 && bits <= 32) {
         const s = this.ipStream(rec, StreamKind.Ch10Transfer, 0, epoch);
-        if (s !== null) this.observe(s, ch10.udp_seq % POW2[bits], bits, sec, ns, widx);
+        if (s !== null) this.observe(s, reduceSeq(ch10.udp_seq, bits), bits, sec, ns, widx);
       }
       const packets = ch10.packets;
       for (let i = 0; i < packets.length; i++) {
