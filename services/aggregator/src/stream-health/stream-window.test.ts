@@ -8,7 +8,17 @@ function figures(w: StreamWindow): Record<string, unknown> {
   return rest;
 }
 
-describe('recycled stream windows', () => {
+describe('stream windows', () => {
+  it('have every declared figure set by reuse() (a field it forgot would be missing, not zero)', () => {
+    const w = new StreamWindow(new Stream(), 3);
+    const values = Object.values(figures(w));
+    // the declared fields of StreamWindow but stream and index: add one there, count it here
+    expect(values).toHaveLength(34);
+    for (const v of values) expect(['number', 'boolean']).toContain(typeof v);
+    expect(w.firstSeq).toBe(-1);
+    expect(w.logInterval).toBe(127);
+  });
+
   it('come back exactly as a new window would be', () => {
     const a = new Stream();
     const used = takeWindow(a, 7);

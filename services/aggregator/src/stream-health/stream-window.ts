@@ -12,53 +12,58 @@ import { STREAM_KIND_NAMES, PTP_TYPE_NAMES, streamSrcText, streamDstText, type S
 export const LOG_INTERVAL_NONE = 127;
 
 export class StreamWindow implements IatSums {
-  packets = 0;
-  lost = 0;
-  duplicates = 0;
-  outOfOrder = 0;
-  restarts = 0;
-  gaps = 0;
-  maxGap = 0;
-  silences = 0;
+  // Declared here, set by reuse() (the constructor's too): the initial values are written once.
+  declare stream: Stream;
+  declare index: number;
+  declare packets: number;
+  declare lost: number;
+  declare duplicates: number;
+  declare outOfOrder: number;
+  declare restarts: number;
+  declare gaps: number;
+  declare maxGap: number;
+  declare silences: number;
   /** Sequence of the window's first packet (-1 before it). */
-  firstSeq = -1;
+  declare firstSeq: number;
   /** The stream's newest sequence after the window's last packet. */
-  lastSeq = 0;
-  firstSec = 0;
-  firstNs = 0;
-  lastSec = 0;
-  lastNs = 0;
-  iatCount = 0;
-  iatSum = 0;
-  iatSumSq = 0;
-  iatMin = 0;
-  iatMax = 0;
+  declare lastSeq: number;
+  declare firstSec: number;
+  declare firstNs: number;
+  declare lastSec: number;
+  declare lastNs: number;
+  declare iatCount: number;
+  declare iatSum: number;
+  declare iatSumSq: number;
+  declare iatMin: number;
+  declare iatMax: number;
   /** PTP: the logMessageInterval of the window's last packet (127: none). */
-  logInterval = LOG_INTERVAL_NONE;
-  offTolerance = 0;
+  declare logInterval: number;
+  declare offTolerance: number;
   /** PTP pairing, on the request (or Sync) stream: requests answered / never answered. */
-  answered = 0;
-  unanswered = 0;
+  declare answered: number;
+  declare unanswered: number;
   /** Two-step Syncs without Follow_Up; two-step Pdelay_Resps without Pdelay_Resp_Follow_Up. */
-  followUpMissing = 0;
+  declare followUpMissing: number;
   /** On a response stream: responses that matched no request. */
-  unmatched = 0;
-  respCount = 0;
-  respSum = 0;
-  respMin = 0;
-  respMax = 0;
-  corrCount = 0;
-  corrSum = 0;
-  corrMin = 0;
-  corrMax = 0;
+  declare unmatched: number;
+  declare respCount: number;
+  declare respSum: number;
+  declare respMin: number;
+  declare respMax: number;
+  declare corrCount: number;
+  declare corrSum: number;
+  declare corrMin: number;
+  declare corrMax: number;
   /** Emitted (closed, or flushed early with its stream). */
-  done = false;
+  declare done: boolean;
 
-  constructor(public stream: Stream, public index: number) {}
+  constructor(stream: Stream, index: number) {
+    this.reuse(stream, index);
+  }
 
   /**
-   * Make an emitted window new again for (stream, index): windows live until
-   * their window closes, so each new one would be copied by the young
+   * Make a window new for (stream, index), also an emitted one: windows live
+   * until their window closes, so each new one would be copied by the young
    * collector and promoted; recycled ones stay where they are.
    */
   reuse(stream: Stream, index: number): void {
