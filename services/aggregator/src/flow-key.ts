@@ -173,7 +173,11 @@ export function stringKey(k: FlowKey): string {
 export function v4Hash(src: number, dst: number, tail: number): number {
   // by division, not `tail % 2^32`: on a double (tails above 2^31) `%` is a C call (fmod) in V8
   const hi = Math.floor(tail / 4294967296); // 20 bits
-  const lo = tail - hi * 4294967296;
+  return v4HashParts(src, dst, hi, tail - hi * 4294967296);
+}
+
+/** v4Hash of a tail given as its high (above 2^32) and low 32 bits: integer operations only. */
+export function v4HashParts(src: number, dst: number, hi: number, lo: number): number {
   const a = Math.imul(src ^ Math.imul(dst, 0x85ebca6b), 0x9e3779b1) ^ Math.imul(lo ^ (dst >>> 13), 0xc2b2ae35);
   const b = Math.imul(a ^ (a >>> 16), 0x27d4eb2f) ^ Math.imul(hi ^ src, 0x165667b1);
   return b ^ (b >>> 15);

@@ -20,7 +20,7 @@
  * the decoder) and port. Every stream is also on a list ordered by the epoch
  * in which it was last touched (eviction and expiry, oldest first).
  */
-import { v4String, v6String } from '../flow-key.js';
+import { v4HashParts, v4String, v6String } from '../flow-key.js';
 import { SequenceState } from './sequence-tracker.js';
 import type { StreamWindow } from './stream-window.js';
 import type { PendingRequests } from './ptp-pairing.js';
@@ -138,14 +138,11 @@ export function v4Tail(kind: StreamKind, id: number): number {
 }
 
 /**
- * flow-key's v4Hash for a tail below 2^32, in integer operations only (that
- * one splits its 52-bit tails with a floating-point division, which cost a
- * stream lookup more than the rest of it).
+ * flow-key's v4Hash for a tail below 2^32 without its split of 52-bit tails
+ * (a floating-point division that cost a stream lookup more than the rest of it).
  */
 export function streamHash(src: number, dst: number, tail: number): number {
-  const a = Math.imul(src ^ Math.imul(dst, 0x85ebca6b), 0x9e3779b1) ^ Math.imul(tail ^ (dst >>> 13), 0xc2b2ae35);
-  const b = Math.imul(a ^ (a >>> 16), 0x27d4eb2f) ^ Math.imul(src, 0x165667b1);
-  return b ^ (b >>> 15);
+  return v4HashParts(src, dst, 0, tail);
 }
 
 /** The ports of one clock identity: streams by messageType, per (domain, port number). */
@@ -171,7 +168,7 @@ export class StreamTable {
   tail: Stream | null = null;
   size = 0;
 
-  /** `src` and `dst` as signed 32-bit integers (readInt32: small integers in V8, nothing allocated). */
+  /** `src` and `dst` as signed 32-bit integers (int32At: small integers in V8, nothing allocated). */
   getV4(src: number, dst: number, tail: number): Stream | undefined {
     const h = streamHash(src, dst, tail);
     const slot = h & (CACHE_SLOTS - 1);
