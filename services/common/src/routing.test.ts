@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { murmur2 } from './kafka/murmur2.js';
 import { RecordRouter } from './routing.js';
 import { emptyPacketRecord, type PacketRecord } from './records.js';
 
@@ -34,5 +35,49 @@ describe('RecordRouter', () => {
     const used = new Set<number>();
     for (let i = 0; i < 200; i++) used.add(r.partitionOf(ip([10, 0, i >> 8, i & 255], [10, 0, 0, 2]), 8));
     expect(used.size).toBe(8);
+  });
+});
+
+describe('RecordRouter hashes (against murmur2 over the key bytes, built here)', () => {
+  const prefix = Buffer.from('agent-1\u0000eth0\u0000');
+  const keyHash = (...parts: Buffer[]) => murmur2(Buffer.concat([prefix, ...parts])) & 0x7fffffff;
+  const unsignedLess = (a: Buffer, b: Buffer) => Buffer.compare(a, b) <= 0;
+
+  it('IPv4 host pairs, cached or not, in both directions, through hash() and hashFields()', () => {
+    const r = new RecordRouter('agent-1', 'eth0');
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+    // 6,000 random pairs and 6,000 sharing their lower or their higher address (more pairs than the cache's slots, so slots are
+    // shared and overwritten by pairs that differ in one address only), high bits set or not, equal
+    // addresses, each seen many times in random order and direction
+    const pairs: [Buffer, Buffer][] = [];
+    for (let i = 0; i < 6000; i++) {
+      const a = Buffer.from([rnd(), rnd(), rnd(), rnd()]);
+      pairs.push([a, i % 500 === 0 ? Buffer.from(a) : Buffer.from([i % 3 === 0 ? a[0] : rnd(), rnd(), rnd(), rnd()])]);
+      pairs.push(i & 1 ? [Buffer.from([10, 0, 0, 1]), Buffer.from([200, rnd(), rnd(), rnd()])] : [Buffer.from([10, rnd(), rnd(), rnd()]), Buffer.from([250, 0, 0, 1])]);
+    }
+    const frame = Buffer.alloc(8);
+    for (let k = 0; k < 60_000; k++) {
+      const [a, b] = pairs[(rnd() << 8 | rnd()) % pairs.length];
+      const [src, dst] = k & 1 ? [a, b] : [b, a];
+      const want = unsignedLess(src, dst) ? keyHash(Buffer.from([0x49]), src, dst) : keyHash(Buffer.from([0x49]), dst, src);
+      expect(r.hash(ip([...src], [...dst], { ip_proto: 6, src_port: 1000, dst_port: 80 }))).toBe(want);
+      src.copy(frame, 0);
+      dst.copy(frame, 4);
+      expect(r.hashFields(0x800, 6, 1000, 80, 4, frame, 0, 4, 4, 0, 0)).toBe(want);
+    }
+  });
+
+  it('PTP, IPv6 and non-IP keys', () => {
+    const r = new RecordRouter('agent-1', 'eth0');
+    const ptp = keyHash(Buffer.from([0x50]));
+    expect(r.hash(ip([10, 0, 0, 1], [224, 0, 1, 129], { ip_proto: 17, src_port: 319, dst_port: 319 }))).toBe(ptp);
+    expect(r.hashFields(0x88f7, 0, 0, 0, 0, Buffer.alloc(0), 0, 0, 0, 1, 2)).toBe(ptp);
+    const a6 = Buffer.from('fe800000000000000000000000000002', 'hex');
+    const b6 = Buffer.from('fe800000000000000000000000000001', 'hex');
+    const v6 = { ...emptyPacketRecord(), ip_version: 6, ethertype: 0x86dd, src_ip: a6, dst_ip: b6, ip_proto: 17, src_port: 5000, dst_port: 5001 };
+    expect(r.hash(v6)).toBe(keyHash(Buffer.from([0x49]), b6, a6));
+    const arp = { ...emptyPacketRecord(), ethertype: 0x806, eth_src: 0x0b0000000001, eth_dst: 0x0a0000000002 };
+    expect(r.hash(arp)).toBe(keyHash(Buffer.from([0x45]), Buffer.from('0a0000000002', 'hex'), Buffer.from('0b0000000001', 'hex'), Buffer.from([0x08, 0x06])));
   });
 });
