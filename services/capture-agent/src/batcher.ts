@@ -109,8 +109,7 @@ export class Batcher {
    * scan and the frame's buffer afterwards.
    */
   addScan(s: FrameScan, tsSec: number, tsNsec: number, frameNo: number, now: number): void {
-    const p = this.router.hashFields(s.ethertype, s.ipProto, s.srcPort, s.dstPort, s.ipVersion, s.buf, s.srcIpAt, s.dstIpAt, s.addrLen,
-      s.ethSrc, s.ethDst) % this.partitions;
+    const p = this.router.hashFields(s) % this.partitions;
     const b = this.batchFor(p, tsSec, tsNsec, now);
     try {
       b.writer.addScan(s, (tsSec - b.baseSec) * NS + (tsNsec - b.baseNsec), frameNo);

@@ -75,8 +75,7 @@ function compare(frames: Frame[]): Outcome {
       out.scanned++;
       fused.addScan(scan, ts, no);
       fusedAll.addScan(scan, ts, no);
-      const h = router.hashFields(scan.ethertype, scan.ipProto, scan.srcPort, scan.dstPort, scan.ipVersion, scan.buf, scan.srcIpAt, scan.dstIpAt,
-        scan.addrLen, scan.ethSrc, scan.ethDst);
+      const h = router.hashFields(scan);
       if (h !== router.hash(rec)) out.misrouted.push(f.name);
     } else {
       fused.add(rec);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { murmur2 } from './kafka/murmur2.js';
-import { RecordRouter } from './routing.js';
+import { RecordRouter, type RoutingFields } from './routing.js';
 import { emptyPacketRecord, type PacketRecord } from './records.js';
 
 function ip(src: number[], dst: number[], extra: Partial<PacketRecord> = {}): PacketRecord {
@@ -38,6 +38,10 @@ describe('RecordRouter', () => {
   });
 });
 
+const fields = (f: Partial<RoutingFields>): RoutingFields => ({
+  ethertype: 0x800, ipProto: 0, srcPort: 0, dstPort: 0, ipVersion: 0, buf: Buffer.alloc(0), srcIpAt: 0, dstIpAt: 0, addrLen: 0, ethSrc: 0, ethDst: 0, ...f,
+});
+
 describe('RecordRouter hashes (against murmur2 over the key bytes, built here)', () => {
   const prefix = Buffer.from('agent-1\u0000eth0\u0000');
   const keyHash = (...parts: Buffer[]) => murmur2(Buffer.concat([prefix, ...parts])) & 0x7fffffff;
@@ -64,7 +68,7 @@ describe('RecordRouter hashes (against murmur2 over the key bytes, built here)',
       expect(r.hash(ip([...src], [...dst], { ip_proto: 6, src_port: 1000, dst_port: 80 }))).toBe(want);
       src.copy(frame, 0);
       dst.copy(frame, 4);
-      expect(r.hashFields(0x800, 6, 1000, 80, 4, frame, 0, 4, 4, 0, 0)).toBe(want);
+      expect(r.hashFields(fields({ ipVersion: 4, ipProto: 6, srcPort: 1000, dstPort: 80, buf: frame, srcIpAt: 0, dstIpAt: 4, addrLen: 4 }))).toBe(want);
     }
   });
 
@@ -72,12 +76,15 @@ describe('RecordRouter hashes (against murmur2 over the key bytes, built here)',
     const r = new RecordRouter('agent-1', 'eth0');
     const ptp = keyHash(Buffer.from([0x50]));
     expect(r.hash(ip([10, 0, 0, 1], [224, 0, 1, 129], { ip_proto: 17, src_port: 319, dst_port: 319 }))).toBe(ptp);
-    expect(r.hashFields(0x88f7, 0, 0, 0, 0, Buffer.alloc(0), 0, 0, 0, 1, 2)).toBe(ptp);
+    expect(r.hashFields(fields({ ethertype: 0x88f7, ethSrc: 1, ethDst: 2 }))).toBe(ptp);
     const a6 = Buffer.from('fe800000000000000000000000000002', 'hex');
     const b6 = Buffer.from('fe800000000000000000000000000001', 'hex');
     const v6 = { ...emptyPacketRecord(), ip_version: 6, ethertype: 0x86dd, src_ip: a6, dst_ip: b6, ip_proto: 17, src_port: 5000, dst_port: 5001 };
     expect(r.hash(v6)).toBe(keyHash(Buffer.from([0x49]), b6, a6));
+    expect(r.hashFields(fields({ ethertype: 0x86dd, ipVersion: 6, ipProto: 17, srcPort: 5000, dstPort: 5001, buf: Buffer.concat([a6, b6]), srcIpAt: 0, dstIpAt: 16, addrLen: 16 })))
+      .toBe(keyHash(Buffer.from([0x49]), b6, a6));
     const arp = { ...emptyPacketRecord(), ethertype: 0x806, eth_src: 0x0b0000000001, eth_dst: 0x0a0000000002 };
     expect(r.hash(arp)).toBe(keyHash(Buffer.from([0x45]), Buffer.from('0a0000000002', 'hex'), Buffer.from('0b0000000001', 'hex'), Buffer.from([0x08, 0x06])));
+    expect(r.hashFields(fields({ ethertype: 0x806, ethSrc: 0x0b0000000001, ethDst: 0x0a0000000002 }))).toBe(r.hash(arp));
   });
 });
