@@ -116,7 +116,9 @@ export class FrameRecordAppender implements CompiledAppender {
 
   /** The record of a scanned frame; `tsOffsetNs` and `frameNo` as PacketRecord's ts_offset_ns and frame_no. */
   appendScan(s: FrameScan, tsOffsetNs: number, frameNo: number): void {
-    this.ensure(MAX_FIXED + s.payloadN + s.optLen);
+    // DNS and HTTP strings come from the payload (HTTP's latin1 text: at most 2 UTF-8 bytes per byte) or are a
+    // DNS name (at most 255 bytes of labels, escapes included: 4 bytes each)
+    this.ensure(MAX_FIXED + s.payloadN * (s.http !== null ? 3 : 1) + s.optLen + (s.dns !== null ? 4 * 255 : 0));
     const f = s.buf;
     if (f !== this.srcBuf) {
       this.srcBuf = f;
@@ -218,11 +220,33 @@ export class FrameRecordAppender implements CompiledAppender {
       b[p++] = 8;
       p = this.copy(s.arpTargetIpAt, p, 4);
     }
-    // igmp, dns, http: null on this path.
-    b[p] = 0;
-    b[p + 1] = 0;
-    b[p + 2] = 0;
-    p += 3;
+    b[p++] = 0; // igmp: null on this path
+    const dns = s.dns;
+    if (dns === null) b[p++] = 0;
+    else {
+      b[p++] = 2;
+      b[p++] = dns.is_response ? 1 : 0;
+      p = vNat(b, p, dns.id);
+      p = vNat(b, p, dns.opcode);
+      p = vNat(b, p, dns.rcode);
+      p = str(b, p, dns.qname);
+      p = vNat(b, p, dns.qtype);
+      p = vNat(b, p, dns.question_count);
+      p = vNat(b, p, dns.answer_count);
+      p = vNat(b, p, dns.size);
+    }
+    const http = s.http;
+    if (http === null) b[p++] = 0;
+    else {
+      b[p++] = 2;
+      b[p++] = http.is_request ? 1 : 0;
+      p = str(b, p, http.method);
+      p = str(b, p, http.uri);
+      p = str(b, p, http.version);
+      p = vNat(b, p, http.status_code);
+      p = str(b, p, http.reason);
+      p = str(b, p, http.host);
+    }
     if (s.payloadLen < 8192) {
       z = s.payloadLen << 1;
       if (z < 0x80) b[p++] = z;
@@ -323,6 +347,23 @@ export class FrameRecordAppender implements CompiledAppender {
     this.srcBuf = NO_BYTES;
     this.src = NO_VIEW;
   }
+}
+
+/** An Avro string: its UTF-8 length, then the bytes (short ASCII in place; anything else through Buffer#write). */
+function str(b: Buffer, p: number, v: string): number {
+  const n = v.length;
+  if (n < 64) {
+    let i = 0;
+    while (i < n && v.charCodeAt(i) < 0x80) i++;
+    if (i === n) {
+      b[p++] = n << 1;
+      for (let k = 0; k < n; k++) b[p + k] = v.charCodeAt(k);
+      return p + n;
+    }
+  }
+  const len = Buffer.byteLength(v, 'utf8');
+  p = vNat(b, p, len);
+  return p + b.write(v, p, len, 'utf8');
 }
 
 /** Zig-zag varint of an integer 0 <= n < 2^52. */

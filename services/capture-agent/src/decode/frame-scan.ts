@@ -6,11 +6,13 @@
  *
  * It covers Ethernet, Linux cooked v1/v2 and raw IP frames with VLAN tags,
  * IPv4 (options, fragments), IPv6 without extension headers, TCP, UDP, ICMP,
- * ICMPv6, ARP and every other EtherType or IP protocol as payload — each
- * exactly as decodeFrameAt decodes it. Anything else answers false before
- * the caller has written anything, and the caller decodes the frame with
- * decodeFrameAt: any decode error, DNS ports with a payload, TCP segments
- * that start like HTTP, IGMP, IPv6 extension headers, other link types.
+ * ICMPv6, ARP and every other EtherType or IP protocol as payload, and the
+ * DNS and HTTP summaries (the decoder's own dns.ts and http.ts, into
+ * objects: their strings are the record's) — each exactly as decodeFrameAt
+ * decodes it. Anything else answers false before the caller has written
+ * anything, and the caller decodes the frame with decodeFrameAt: any decode
+ * error (a DNS or HTTP one too), IGMP, IPv6 extension headers, other link
+ * types.
  * The two paths are tested byte for byte against each other
  * (frame-batch-writer.test.ts), so a change to one decoder that the other
  * does not follow fails there.
@@ -18,8 +20,9 @@
  * Same bounds rules as the decoder: every read is inside [start, start + capLen).
  */
 import { mac48, u16, u32 } from './byte-reads.js';
-import { isDnsPort } from './dns.js';
-import { startsLikeHttpAt } from './http.js';
+import type { DnsInfo, HttpInfo, PacketRecord } from '@streamlens/common';
+import { decodeDns, isDnsPort } from './dns.js';
+import { decodeHttp, startsLikeHttpAt } from './http.js';
 import { LINKTYPE } from './link-types.js';
 
 /** Most VLAN tags the decoder follows before it reports vlan.too_many_tags. */
@@ -69,6 +72,8 @@ export class FrameScan {
   payloadAt = 0;
   /** Captured payload bytes kept (payload.length of the record). */
   payloadN = 0;
+  dns: DnsInfo | null = null;
+  http: HttpInfo | null = null;
   // The frame's bounds while scanning.
   end = 0;
   wireEnd = 0;
@@ -107,6 +112,31 @@ function reset(s: FrameScan): void {
   s.arpOp = -1;
   s.payloadLen = 0;
   s.payloadN = 0;
+  s.dns = null;
+  s.http = null;
+}
+
+/** What dns.ts and http.ts write into a record: their summary, or an error (the record path reports it). */
+const app = { dns: null, http: null, decode_error: null } as unknown as PacketRecord;
+
+/** decodeDns of the message at buf[off, off + msgLen) into s.dns; false on a decode error. */
+function dns(s: FrameScan, buf: Buffer, off: number, msgLen: number, size: number): boolean {
+  app.dns = null;
+  app.decode_error = null;
+  decodeDns(buf, off, msgLen, size, app);
+  if (app.decode_error !== null) return false;
+  s.dns = app.dns;
+  return true;
+}
+
+/** decodeHttp of the payload into s.http; false on a decode error. */
+function http(s: FrameScan): boolean {
+  app.http = null;
+  app.decode_error = null;
+  decodeHttp(s.buf.subarray(s.payloadAt, s.payloadAt + s.payloadN), app);
+  if (app.decode_error !== null) return false;
+  s.http = app.http;
+  return true;
 }
 
 /** setPayload of record-fields.ts. */
@@ -292,9 +322,13 @@ function tcp(s: FrameScan, off: number, end: number): boolean {
   payload(s, start, end - start);
   const n = s.payloadN;
   if (n === 0) return true;
-  // DNS over TCP and HTTP get their summaries (strings) from the decoder.
-  if (isDnsPort(srcPort) || isDnsPort(dstPort)) return false;
-  return !startsLikeHttpAt(b, start, n);
+  if (isDnsPort(srcPort) || isDnsPort(dstPort)) {
+    // DNS over TCP: a 2-byte length prefix, then the message (bounded by the captured payload, as the record's is)
+    if (n < 2) return true;
+    const size = u16(b, start);
+    return size < 12 || dns(s, b.subarray(start, start + n), 2, size, size);
+  }
+  return !startsLikeHttpAt(b, start, n) || http(s);
 }
 
 function udp(s: FrameScan, off: number, end: number, moreFragments: boolean): boolean {
@@ -314,7 +348,7 @@ function udp(s: FrameScan, off: number, end: number, moreFragments: boolean): bo
     const n = capEnd - start;
     if (s.payloadN > n) s.payloadN = n > 0 ? n : 0;
   }
-  return s.payloadN === 0 || !(isDnsPort(srcPort) || isDnsPort(dstPort));
+  return s.payloadN === 0 || !(isDnsPort(srcPort) || isDnsPort(dstPort)) || dns(s, b, start, s.payloadN, length - 8);
 }
 
 function icmp(s: FrameScan, off: number, end: number): boolean {
