@@ -9,12 +9,14 @@
  * would share the JIT's type feedback between the two settings).
  *
  *   0. decode + aggregate + seal (rows built, not sent): CPU time, best and
- *      median of --passes per setting; then (0b) --pairs rounds with an on
+ *      median of --passes per setting, each child measuring after --warmup
+ *      passes (8: until the JIT is done, as in an aggregator that runs for hours); then (0b) --pairs rounds with an on
  *      and an off child at the same time, one per CPU: the median of the
  *      pairs' ratios is the least noisy figure on a machine whose speed drifts
  *   1. core into a real ClickHouse server (decode + aggregate + INSERT of
  *      every table, stream_health and ptp_events included): wall clock and
- *      CPU time, best of --core-runs per setting
+ *      CPU time, best of --core-runs per setting, after the same warm-up
+ *      passes (without ClickHouse)
  *
  * Input (cached under .bench/): the generated flight-test capture of the
  * stream-health tests (test/generators/telemetry-streams.ts: IENA with gaps,
@@ -27,7 +29,7 @@
  * all routed into partitions as the dissector routes and ordered by time.
  *
  * Options: --records N (1000000), --telemetry SHARE (0.5), --rate F (1), --partitions N
- * (8), --batch N (1000), --passes N (5), --pairs N (6), --core-runs N (2), --no-clickhouse, --no-pin
+ * (8), --batch N (1000), --passes N (5), --pairs N (6), --warmup N (8), --core-runs N (2), --no-clickhouse, --no-pin
  * (children are pinned to CPU 1 with taskset unless this is given);
  * --child aggregate|core --setting on|off runs one measurement (node --cpu-prof
  * with it profiles one setting).
@@ -210,6 +212,13 @@ async function coreOnce(w: Workload, sql: ServerSqlClient, health: boolean): Pro
 const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 /** Measured passes per child process (after its warm-up pass). */
 const CHILD_PASSES = 2;
+/**
+ * Passes a child runs before it measures (--warmup N, 8). Counted in instructions (node --single-threaded
+ * under cachegrind, docs/benchmarks.md), a pass costs on/off 3,659/3,000 M as the second and third pass of a
+ * process, 2,969/2,692 M as the fourth and fifth: the optimizing compiler's work on the tracking code
+ * (182 M of the difference) was still in the early passes.
+ */
+const WARMUP = Number(arg('warmup', '8'));
 
 /** taskset can pin children to single CPUs here. */
 const canPin = process.platform === 'linux' && !process.argv.includes('--no-pin') && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
@@ -248,7 +257,9 @@ function childAsync(args: string[], cpu: number): Promise<unknown> {
 
 /** The child's side: --child aggregate|core --setting on|off. */
 async function childMain(w: Workload, what: string, health: boolean): Promise<void> {
-  aggregateOnce(w, health); // warm-up (JIT)
+  // Warm-up passes (no ClickHouse) until the JIT is done: an aggregator runs for hours, and in the first
+  // passes the optimizing compiler is still at work on the larger code path with stream health on.
+  for (let i = 0; i < WARMUP; i++) aggregateOnce(w, health);
   if (what === 'aggregate') {
     let best = Infinity;
     let healthRows = 0;
@@ -297,7 +308,7 @@ async function main(): Promise<void> {
   const [onB, offB] = [sorted(stage0.on)[0], sorted(stage0.off)[0]];
   const [onM, offM] = [sorted(stage0.on)[PASSES >> 1], sorted(stage0.off)[PASSES >> 1]];
   console.log(`\n0. decode + aggregate + seal, CPU time, ${PASSES} alternating child processes per setting ` +
-    `(each: a warm-up pass, then the best of ${CHILD_PASSES}; ${fmt(healthRows)} stream_health rows with it on):`);
+    `(each: ${WARMUP} warm-up passes, then the best of ${CHILD_PASSES}; ${fmt(healthRows)} stream_health rows with it on):`);
   console.log(`   stream health off: best ${fmt(w.records / offB)} records per CPU-second, median ${fmt(w.records / offM)}`);
   console.log(`   stream health on:  best ${fmt(w.records / onB)} records per CPU-second, median ${fmt(w.records / onM)}`);
   console.log(`   cost of stream health: ${pct(onB, offB)} CPU time (best), ${pct(onM, offM)} (median); ` +
