@@ -27,6 +27,8 @@ export type SealedBatch = SpoolEntry;
 const MAX_OFFSET_NS = Number.MAX_SAFE_INTEGER;
 const NS = 1_000_000_000;
 const NS_BIG = 1_000_000_000n;
+/** One router per interface here: a larger host-pair cache than a dissector's (routing.ts). */
+const AGENT_ROUTE_CACHE_SLOTS = 8192;
 
 export interface BatcherOptions {
   agentId: string;
@@ -67,7 +69,7 @@ export class Batcher {
   private active = 0;
 
   constructor(private readonly codec: AvroCodec, private readonly o: BatcherOptions) {
-    this.router = new RecordRouter(o.agentId, o.interfaceName);
+    this.router = new RecordRouter(o.agentId, o.interfaceName, AGENT_ROUTE_CACHE_SLOTS);
     this.partitions = o.partitionCount;
     this.key = Buffer.from(`${o.agentId}/${o.interfaceName}`);
     this.envelopeReserve = 10 + 64 + Buffer.byteLength(o.agentId) + Buffer.byteLength(o.interfaceName) + Buffer.byteLength(o.agentRun);

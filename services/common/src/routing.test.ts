@@ -47,8 +47,8 @@ describe('RecordRouter hashes (against murmur2 over the key bytes, built here)',
   const keyHash = (...parts: Buffer[]) => murmur2(Buffer.concat([prefix, ...parts])) & 0x7fffffff;
   const unsignedLess = (a: Buffer, b: Buffer) => Buffer.compare(a, b) <= 0;
 
-  it('IPv4 host pairs, cached or not, in both directions, through hash() and hashFields()', () => {
-    const r = new RecordRouter('agent-1', 'eth0');
+  it.each([1, 1024, 8192])('IPv4 host pairs, cached or not, in both directions, through hash() and hashFields() (%i cache slots)', (slots) => {
+    const r = new RecordRouter('agent-1', 'eth0', slots);
     let seed = 7;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
     // 6,000 random pairs and 6,000 sharing their lower or their higher address (more pairs than the cache's slots, so slots are
@@ -70,6 +70,11 @@ describe('RecordRouter hashes (against murmur2 over the key bytes, built here)',
       dst.copy(frame, 4);
       expect(r.hashFields(fields({ ipVersion: 4, ipProto: 6, srcPort: 1000, dstPort: 80, buf: frame, srcIpAt: 0, dstIpAt: 4, addrLen: 4 }))).toBe(want);
     }
+  });
+
+  it('refuses a cache size that is not a power of two', () => {
+    expect(() => new RecordRouter('a', 'b', 1000)).toThrow(/power of two/);
+    expect(() => new RecordRouter('a', 'b', 0)).toThrow(/power of two/);
   });
 
   it('PTP, IPv6 and non-IP keys', () => {
