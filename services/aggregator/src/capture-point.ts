@@ -5,7 +5,8 @@
  * what the watermark has closed.
  */
 import { diffNs, type TimeGrid } from './event-time.js';
-import { Family, FlowKey, FlowTable, int32At, packV4Tail, compareKeys, dstIpString, srcIpString, type FrameTypeIds } from './flow-key.js';
+import { int32At } from '@streamlens/common';
+import { Family, FlowKey, FlowTable, packV4Tail, compareKeys, dstIpString, srcIpString, type FrameTypeIds } from './flow-key.js';
 import { WindowAgg, flowRow, type FlowRow } from './flow-windows.js';
 import { addRunning } from './inter-arrival.js';
 import { BucketAgg, netflowRow, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetflowPartRow } from './netflow-buckets.js';
@@ -160,8 +161,8 @@ export class CapturePointState {
     if (p.ip_version !== 0) {
       const sl = p.src_ip.length;
       if (sl === 4 && p.dst_ip.length === 4) {
-        const src = int32At(p.src_ip);
-        const dst = int32At(p.dst_ip);
+        const src = int32At(p.src_ip, 0);
+        const dst = int32At(p.dst_ip, 0);
         const ftId = this.ftIds.id(ft);
         if (ftId >= 0) {
           const tail = packV4Tail(ftId, p.ip_proto, p.src_port, p.dst_port);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { int32At, v4String } from './flow-key.js';
+import { v4String } from './flow-key.js';
 
 const plain = (a: number) => `::ffff:${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 
@@ -18,21 +18,5 @@ describe('v4String', () => {
     expect(v4String(0)).toBe('::ffff:0.0.0.0');
     expect(v4String(0xffffffff)).toBe('::ffff:255.255.255.255');
     expect(v4String(0xc0a80132)).toBe('::ffff:192.168.1.50');
-  });
-});
-
-describe('int32At', () => {
-  it('reads a 4-byte address as Buffer#readInt32BE does', () => {
-    let x = 0x2468ace0;
-    const b = Buffer.alloc(4);
-    for (let i = 0; i < 10_000; i++) {
-      x = (Math.imul(x, 1103515245) + 12345) | 0;
-      b.writeInt32BE(x, 0);
-      expect(int32At(b)).toBe(b.readInt32BE(0));
-    }
-    for (const edge of [0, -1, 0x7fffffff, -0x80000000, 0x80, 0x8000]) {
-      b.writeInt32BE(edge, 0);
-      expect(int32At(b)).toBe(edge);
-    }
   });
 });

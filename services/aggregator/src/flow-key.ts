@@ -77,15 +77,6 @@ export class FrameTypeIds {
   }
 }
 
-/**
- * A 4-byte address as a signed 32-bit integer (a small integer in V8). Read
- * byte by byte: Buffer#readInt32BE validates its offset through a call the
- * optimizer keeps, a few ns on every record.
- */
-export function int32At(b: Buffer): number {
-  return (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-}
-
 /** ((ft * 256 + proto) * 65536 + sport) * 65536 + dport: 52 bits, exact in a double. */
 export function packV4Tail(ftId: number, proto: number, sport: number, dport: number): number {
   return ((ftId * 256 + (proto & 0xff)) * 65536 + (sport & 0xffff)) * 65536 + (dport & 0xffff);

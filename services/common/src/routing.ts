@@ -21,6 +21,7 @@
  * time per frame), and the PTP key's, which is constant, once.
  */
 import type { PacketRecord } from './records.js';
+import { int32At } from './int32-at.js';
 import { murmur2, murmur2Blocks, murmur2Seed, murmur2Tail } from './kafka/murmur2.js';
 
 const PTP_ETHERTYPE = 0x88f7;
@@ -124,7 +125,7 @@ export class RecordRouter {
     if (r.ip_version !== 0) {
       const s = r.src_ip;
       const d = r.dst_ip;
-      if (s.length === 4 && d.length === 4) return this.v4Pair((s[0] << 24) | (s[1] << 16) | (s[2] << 8) | s[3], (d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]);
+      if (s.length === 4 && d.length === 4) return this.v4Pair(int32At(s, 0), int32At(d, 0));
       b[n++] = 0x49; // 'I'
       // Lower address first: both directions of a host pair hash alike.
       const srcFirst = Buffer.compare(r.src_ip, r.dst_ip) <= 0;
@@ -159,8 +160,7 @@ export class RecordRouter {
       const dstAt = f.dstIpAt;
       const addrLen = f.addrLen;
       if (addrLen === 4) {
-        return this.v4Pair((b[srcAt] << 24) | (b[srcAt + 1] << 16) | (b[srcAt + 2] << 8) | b[srcAt + 3],
-          (b[dstAt] << 24) | (b[dstAt + 1] << 16) | (b[dstAt + 2] << 8) | b[dstAt + 3]);
+        return this.v4Pair(int32At(b, srcAt), int32At(b, dstAt));
       }
       s[n++] = 0x49; // 'I'
       let i = 0;

@@ -12,7 +12,7 @@
  * watermark, not on when the seals happen (docs/stream-health.md).
  */
 import { diffNs, type TimeGrid } from '../event-time.js';
-import { int32At } from '../flow-key.js';
+import { int32At } from '@streamlens/common';
 import type { AggPtp, AggRecord } from '../enriched-decoder.js';
 import { reduceSeq, SeqVerdict } from './sequence-tracker.js';
 import { silenceThreshold, typicalAfter } from './typical-interval.js';
@@ -189,8 +189,8 @@ export class CapturePointHealth {
     }
     const sl = p.src_ip.length;
     if (sl === 4 && p.dst_ip.length === 4) {
-      const src = int32At(p.src_ip);
-      const dst = int32At(p.dst_ip);
+      const src = int32At(p.src_ip, 0);
+      const dst = int32At(p.dst_ip, 0);
       const tail = v4Tail(kind, id);
       let s = this.table.getV4(src, dst, tail);
       if (s === undefined) {

@@ -168,7 +168,7 @@ export class StreamTable {
   tail: Stream | null = null;
   size = 0;
 
-  /** `src` and `dst` as signed 32-bit integers (int32At: small integers in V8, nothing allocated). */
+  /** `src` and `dst` as signed 32-bit integers (common's int32At: small integers in V8, nothing allocated). */
   getV4(src: number, dst: number, tail: number): Stream | undefined {
     const h = streamHash(src, dst, tail);
     const slot = h & (CACHE_SLOTS - 1);
