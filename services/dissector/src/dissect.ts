@@ -19,7 +19,7 @@
  * evictions, Chapter 10 reassembly outcomes.
  */
 import {
-  AvroCodec, compileValidator, MetricsRegistry, SCHEMA_NAMES, type Counter, type CounterChild, type EnrichedBatch, type EnrichedRecord, type Gauge,
+  AvroCodec, type AvroValueError, compileValidator, MetricsRegistry, SCHEMA_NAMES, type Counter, type CounterChild, type EnrichedBatch, type EnrichedRecord, type Gauge,
   type Logger, type PacketBatch, type PacketRecord,
 } from '@streamlens/common';
 import { BoundedMap } from './bounded-map.js';
@@ -80,7 +80,9 @@ export class DissectorMetrics {
  * (compiled validators, type and range tests only) for the sections the
  * protocol dissectors build. A failure is a dissector bug on this record: the
  * section is dropped and the record says why; its classification stands
- * (EtherType 0x88F7 stays PTP).
+ * (EtherType 0x88F7 stays PTP). The streaming path (dissectEach) runs no
+ * validator: the writer's own checks find the same value, with the same path,
+ * when it writes the record (dropUnwritableSection).
  */
 type SectionCheck = (value: unknown) => string | null;
 
@@ -105,7 +107,11 @@ function checkEncodable(out: EnrichedRecord): string | null {
   if (out.ch10 !== null && (bad = validators.ch10(out.ch10)) !== null) out.ch10 = null;
   else if (out.ptp !== null && (bad = validators.ptp(out.ptp)) !== null) out.ptp = null;
   else if (out.iena !== null && (bad = validators.iena(out.iena)) !== null) out.iena = null;
-  return bad === null ? null : `${bad} holds a value the enriched contract cannot carry`;
+  return bad === null ? null : unencodableMessage(bad);
+}
+
+function unencodableMessage(path: string): string {
+  return `${path} holds a value the enriched contract cannot carry`;
 }
 
 /** Epoch ms of an epoch-ns base time (exact to the ns fraction a double holds). */
@@ -174,7 +180,10 @@ export class Dissector {
    * as it is done: the streaming path, where the sink encodes the record at
    * once and keeps nothing (MessageDissector). Unlike dissectBatch, each
    * record's packet is the input record itself, payload included, whatever
-   * keepPayload says: the sink drops the payload's bytes as it writes.
+   * keepPayload says: the sink drops the payload's bytes as it writes. The
+   * protocol sections are not checked against the contract beforehand (the
+   * check costs as much as writing them): a sink whose write fails with an
+   * AvroValueError hands it to dropUnwritableSection, and writes again.
    */
   dissectEach(batch: PacketBatch, sink: (out: EnrichedRecord, index: number) => void): void {
     const baseMs = epochMs(batch.base_ts_ns);
@@ -183,7 +192,7 @@ export class Dissector {
     this.metrics.recordsIn.inc(input.length);
     for (let i = 0; i < input.length; i++) {
       const p = input[i];
-      sink(this.enrich(p, linkType, baseMs + p.ts_offset_ns / 1e6, false), i);
+      sink(this.enrich(p, linkType, baseMs + p.ts_offset_ns / 1e6, false, false), i);
     }
     this.metrics.recordsOut.inc(input.length);
     this.syncMemoryMetrics();
@@ -191,14 +200,33 @@ export class Dissector {
 
   /** Enrich one record; `timeMs` is its capture time (epoch ms), used by time-dependent decoding. */
   dissectRecord(p: PacketRecord, linkType: number, timeMs: number): EnrichedRecord {
-    return this.enrich(p, linkType, timeMs, !this.settings.keepPayload);
+    return this.enrich(p, linkType, timeMs, !this.settings.keepPayload, true);
+  }
+
+  /**
+   * dissectEach's check, after the fact: writing `out` failed with `err`. When
+   * `err` names a value in its ch10, ptp or iena section, that section is
+   * dropped and the record marked and counted exactly as a checked record
+   * would be (true: write it again). False for anything else: a bug the
+   * caller surfaces.
+   */
+  dropUnwritableSection(out: EnrichedRecord, linkType: number, err: AvroValueError): boolean {
+    const end = err.path.search(/[.[]/);
+    const section = end < 0 ? err.path : err.path.slice(0, end);
+    if ((section !== 'ch10' && section !== 'ptp' && section !== 'iena') || out[section] === null) return false;
+    out[section] = null;
+    this.sectionDropped(out.packet, linkType, out, unencodableMessage(err.path));
+    this.countError(out.errors[out.errors.length - 1]);
+    return true;
   }
 
   /**
    * Classification, sections, errors and counts of one record. `packet` is `p`
    * itself, or with `dropPayload` a copy of it without the payload's bytes.
+   * `check`: drop a protocol section the contract cannot carry
+   * (checkEncodable) now, for callers that write the record later.
    */
-  private enrich(p: PacketRecord, linkType: number, timeMs: number, dropPayload: boolean): EnrichedRecord {
+  private enrich(p: PacketRecord, linkType: number, timeMs: number, dropPayload: boolean, check: boolean): EnrichedRecord {
     const out: EnrichedRecord = {
       packet: p, frame_type: '', frame_types: EMPTY_LIST, protocols: [], errors: NO_ERRORS, cast: 'unicast',
       ch10: null, ptp: null, iena: null, app: null, classified_by: '',
@@ -206,8 +234,10 @@ export class Dissector {
     try {
       out.cast = castOf(p);
       classify(p, linkType, out, this.ctx, timeMs);
-      const unencodable = checkEncodable(out);
-      if (unencodable !== null) this.sectionDropped(p, linkType, out, unencodable);
+      if (check) {
+        const unencodable = checkEncodable(out);
+        if (unencodable !== null) this.sectionDropped(p, linkType, out, unencodable);
+      }
       if (out.frame_types === EMPTY_LIST) out.frame_types = singleFrameType(out.frame_type);
       if (dropPayload && p.payload.length > 0) out.packet = { ...p, payload: EMPTY };
     } catch (err) {
@@ -269,18 +299,19 @@ export class Dissector {
     }
     fam.inc();
     const errors = out.errors;
-    for (let i = 0; i < errors.length; i++) {
-      let child = this.errorChildren.get(errors[i]);
-      if (child === undefined) {
-        const e = errors[i];
-        const colon = e.indexOf(':');
-        const code = colon < 0 ? e : e.slice(0, colon);
-        child = this.metrics.errors.labels(this.errorChildren.size < MAX_ERROR_LABELS ? code : 'other');
-        // Messages after ':' vary; cache only plain codes so the map stays bounded.
-        if (colon < 0 && this.errorChildren.size < MAX_ERROR_LABELS) this.errorChildren.set(e, child);
-      }
-      child.inc();
+    for (let i = 0; i < errors.length; i++) this.countError(errors[i]);
+  }
+
+  private countError(e: string): void {
+    let child = this.errorChildren.get(e);
+    if (child === undefined) {
+      const colon = e.indexOf(':');
+      const code = colon < 0 ? e : e.slice(0, colon);
+      child = this.metrics.errors.labels(this.errorChildren.size < MAX_ERROR_LABELS ? code : 'other');
+      // Messages after ':' vary; cache only plain codes so the map stays bounded.
+      if (colon < 0 && this.errorChildren.size < MAX_ERROR_LABELS) this.errorChildren.set(e, child);
     }
+    child.inc();
   }
 
   private syncMemoryMetrics(): void {

@@ -107,11 +107,17 @@ export class MessageDissector {
       this.order.push(partition);
     }
     this.index = i;
-    try {
-      w.add(out, this.copier);
-    } catch (err) {
-      if (err instanceof AvroValueError) throw encodeError(err);
-      throw err;
+    for (;;) {
+      try {
+        w.add(out, this.copier);
+        return;
+      } catch (err) {
+        // A protocol section the contract cannot carry is dropped (the Dissector marks and counts the record), and
+        // the record written again: a failed add writes nothing. Anything else is a bug the message fails on.
+        if (err instanceof AvroValueError && this.dissector.dropUnwritableSection(out, this.batch!.link_type, err)) continue;
+        if (err instanceof AvroValueError) throw encodeError(err);
+        throw err;
+      }
     }
   };
 
