@@ -1,7 +1,9 @@
 /**
  * Crash safety, end to end: real `streamlens aggregator` processes are
  * SIGKILLed at random moments (while consuming, sealing, inserting,
- * checkpointing or restoring), restarted, and finally left to finish. Every
+ * checkpointing or restoring) and twice right after an epoch's intent is
+ * recorded (so that a restart has epochs to replay), restarted, and finally
+ * left to finish. Every
  * result table must then hold exactly what one clean run on the same input
  * wrote: no loss, no double counting. Needs the built CLI (npm run build).
  */
@@ -109,18 +111,32 @@ describe('aggregator crash safety', () => {
     dbs.push(crashed);
     const group = `${prefix}-kill`;
     const rand = prng(Number(process.env.STREAMLENS_CRASH_SEED ?? Date.now() % 100_000));
-    const kills: number[] = [];
+    const kills: (number | string)[] = [];
+    const intents = async (): Promise<number> => {
+      const [r] = await sql.query<{ i: string }>(`SELECT count() AS i FROM ${crashed}.aggregator_intents`).catch(() => [{ i: '0' }]);
+      return Number(r.i);
+    };
     for (let i = 0; i < 6; i++) {
       const p = aggregator(prefix, crashed, group);
       // kill once it consumes (after the dead predecessor's session expired), at a random moment after that
       await waitFor('the restarted aggregator to consume', async () => consuming.has(p.pid!), 60_000, 50);
-      const delay = Math.floor(rand() * 1200);
-      kills.push(delay);
-      await new Promise((r) => setTimeout(r, delay));
+      if (i === 0 || i === 2) {
+        // Right after it records a new epoch's intent, before its next checkpoint (every 400 ms) can cover
+        // it: the restart must then replay. Random moments alone may all land after a checkpoint.
+        // (by the third process the input may all be sealed already: then it is killed after 5 s)
+        const before = await intents();
+        const fresh = await waitFor('a new epoch intent', async () => (await intents()) > before, i === 0 ? 60_000 : 5_000, 10)
+          .then(() => true, () => false);
+        kills.push(fresh ? 'a new intent' : 'no new intent in 5 s');
+      } else {
+        const delay = Math.floor(rand() * 1200);
+        kills.push(delay);
+        await new Promise((r) => setTimeout(r, delay));
+      }
       p.kill('SIGKILL');
       await exited(p);
       const [st] = await sql.query<{ i: string; r: string }>(`SELECT (SELECT count() FROM ${crashed}.aggregator_intents) AS i, (SELECT sum(records) FROM ${crashed}.aggregator_intents) AS r`).catch(() => [{ i: '-', r: '-' }]);
-      console.log(`kill ${i} after ${delay} ms: intents ${st.i}, records sealed ${st.r}, replayed so far ${replayedEpochs}`);
+      console.log(`kill ${i} after ${kills[i]}${typeof kills[i] === 'number' ? ' ms' : ''}: intents ${st.i}, records sealed ${st.r}, replayed so far ${replayedEpochs}`);
     }
     const last = aggregator(prefix, crashed, group);
     await waitFor(`the killed run to finish (kills after ${kills.join(', ')} ms)`, () => complete(crashed, packets, ipPackets), 240_000, 500)
