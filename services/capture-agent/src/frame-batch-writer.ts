@@ -14,7 +14,7 @@
  * changes, the constructor refuses to run until this writer learns it.
  */
 import type avro from 'avsc';
-import { AvroValueError, compileAppender, BatchWriter, SCHEMA_NAMES, type AvroCodec, type CompiledAppender, type PacketRecord, type PassThrough } from '@streamlens/common';
+import { AvroValueError, compileAppender, copyByWords, BatchWriter, SCHEMA_NAMES, type AvroCodec, type CompiledAppender, type PacketRecord, type PassThrough } from '@streamlens/common';
 import type { FrameScan } from './decode/frame-scan.js';
 import { TCP_FLAG_STRINGS } from './decode/tcp-flags.js';
 
@@ -274,12 +274,8 @@ export class FrameRecordAppender implements CompiledAppender {
   /** Copy n bytes of the frame at `from` to buf[p]; returns the end. */
   private copy(from: number, p: number, n: number): number {
     if (n <= 32) {
-      // Four bytes at a time: short copies cost less than a view for TypedArray.set.
-      const src = this.src;
-      const out = this.out;
-      let i = 0;
-      for (; i + 4 <= n; i += 4) out.setInt32(p + i, src.getInt32(from + i));
-      for (; i < n; i++) this.buf[p + i] = this.srcBuf[from + i];
+      // By words: short copies cost less than a view for TypedArray.set.
+      copyByWords(this.srcBuf, this.src, from, this.buf, this.out, p, n);
     } else {
       const f = this.srcBuf;
       this.buf.set(new Uint8Array(f.buffer, f.byteOffset + from, n), p);

@@ -18,5 +18,6 @@ export * from './kafka/murmur2.js';
 export * from './kafka/produce-groups.js';
 export * from './routing.js';
 export * from './int32-at.js';
+export * from './copy-by-words.js';
 export * from './service.js';
 export * from './cli-command.js';

@@ -114,9 +114,8 @@ export class MessageDissector {
       } catch (err) {
         // A protocol section the contract cannot carry is dropped (the Dissector marks and counts the record), and
         // the record written again: a failed add writes nothing. Anything else is a bug the message fails on.
-        if (err instanceof AvroValueError && this.dissector.dropUnwritableSection(out, this.batch!.link_type, err)) continue;
-        if (err instanceof AvroValueError) throw encodeError(err);
-        throw err;
+        if (!(err instanceof AvroValueError)) throw err;
+        if (!this.dissector.dropUnwritableSection(out, this.batch!.link_type, err)) throw encodeError(err);
       }
     }
   };
