@@ -111,7 +111,8 @@ describe('aggregator crash safety', () => {
     dbs.push(crashed);
     const group = `${prefix}-kill`;
     const rand = prng(Number(process.env.STREAMLENS_CRASH_SEED ?? Date.now() % 100_000));
-    const kills: (number | string)[] = [];
+    /** When each process was killed, as text. */
+    const kills: string[] = [];
     const intents = async (): Promise<number> => {
       const [r] = await sql.query<{ i: string }>(`SELECT count() AS i FROM ${crashed}.aggregator_intents`).catch(() => [{ i: '0' }]);
       return Number(r.i);
@@ -130,16 +131,16 @@ describe('aggregator crash safety', () => {
         kills.push(fresh ? 'a new intent' : 'no new intent in 5 s');
       } else {
         const delay = Math.floor(rand() * 1200);
-        kills.push(delay);
+        kills.push(`${delay} ms`);
         await new Promise((r) => setTimeout(r, delay));
       }
       p.kill('SIGKILL');
       await exited(p);
       const [st] = await sql.query<{ i: string; r: string }>(`SELECT (SELECT count() FROM ${crashed}.aggregator_intents) AS i, (SELECT sum(records) FROM ${crashed}.aggregator_intents) AS r`).catch(() => [{ i: '-', r: '-' }]);
-      console.log(`kill ${i} after ${kills[i]}${typeof kills[i] === 'number' ? ' ms' : ''}: intents ${st.i}, records sealed ${st.r}, replayed so far ${replayedEpochs}`);
+      console.log(`kill ${i} after ${kills[i]}: intents ${st.i}, records sealed ${st.r}, replayed so far ${replayedEpochs}`);
     }
     const last = aggregator(prefix, crashed, group);
-    await waitFor(`the killed run to finish (kills after ${kills.join(', ')} ms)`, () => complete(crashed, packets, ipPackets), 240_000, 500)
+    await waitFor(`the killed run to finish (kills after ${kills.join(', ')})`, () => complete(crashed, packets, ipPackets), 240_000, 500)
       .catch(async (err) => {
         const [f] = await sql.query<{ p: string }>(`SELECT sum(packets) AS p FROM ${crashed}.flows`);
         const [n] = await sql.query<{ p: string }>(`SELECT sum(pkts_in + pkts_out) AS p FROM ${crashed}.netflow_buckets`);
@@ -154,7 +155,7 @@ describe('aggregator crash safety', () => {
     const a = await snapshotTables(sql, clean);
     const b = await snapshotTables(sql, crashed);
     expect(a.flows.length).toBeGreaterThan(1000);
-    expect(b.flows.length, `kills after ${kills.join(', ')} ms`).toBe(a.flows.length);
+    expect(b.flows.length, `kills after ${kills.join(', ')}`).toBe(a.flows.length);
     expect(b.flows).toEqual(a.flows);
     expect(b.outliers).toEqual(a.outliers);
     expect(b.netflow).toEqual(a.netflow);
