@@ -35,6 +35,7 @@
  */
 import type avro from 'avsc';
 import { isTimestampNanos, shortName, typeView, UnsupportedSchema, type AvroTypeView } from './schema-types.js';
+import { generatedFunction } from '../generated-code.js';
 
 /** A body that does not decode. */
 export class AvroBodyError extends Error {
@@ -482,8 +483,7 @@ return {
   get next() { return pos; },
   spans,
 };`;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    return new Function('K', 'Buffer', 'ERR', source)(this.consts, Buffer, this.o.error ?? AvroBodyError) as CompiledReader<T>;
+    return generatedFunction(['K', 'Buffer', 'ERR'], source)(this.consts, Buffer, this.o.error ?? AvroBodyError) as CompiledReader<T>;
   }
 }
 

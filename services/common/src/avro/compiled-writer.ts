@@ -28,6 +28,7 @@
  */
 import type avro from 'avsc';
 import { isTimestampNanos, typeView, UnsupportedSchema, type AvroTypeView } from './schema-types.js';
+import { generatedFunction } from '../generated-code.js';
 
 /** A value that does not match the schema; `path` names the field. */
 export class AvroValueError extends TypeError {
@@ -484,8 +485,7 @@ function wBytes(p, b) {
 ${this.bodies.join('\n')}
 ${topFn}
 ${tail}`;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    return new Function('K', 'Buffer', 'ERR', source)(this.consts, Buffer, AvroValueError);
+    return generatedFunction(['K', 'Buffer', 'ERR'], source)(this.consts, Buffer, AvroValueError);
   }
 }
 

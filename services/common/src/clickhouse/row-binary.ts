@@ -20,6 +20,7 @@
  * stored.
  */
 import { GrowableBuffer } from '../growable-buffer.js';
+import { generatedFunction } from '../generated-code.js';
 
 /** A value the binary encoding would not store as JSONEachRow does; send the block as JSON. */
 export class RowBinaryMismatch extends Error {
@@ -422,8 +423,7 @@ export function compileRowEncoder(names: readonly string[], table: readonly (Col
   }
   // One straight line of property reads per row: the rows of a table share one shape.
   const body = names.map((n, i) => `E[${i}](w, r[${JSON.stringify(n)}]);`).join(' ');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const writeRows = new Function('E', 'w', 'rows', `for (let i = 0; i < rows.length; i++) { const r = rows[i]; ${body} }`) as
+  const writeRows = generatedFunction(['E', 'w', 'rows'], `for (let i = 0; i < rows.length; i++) { const r = rows[i]; ${body} }`) as
     (e: Encode[], w: RowBinaryWriter, rows: readonly object[]) => void;
   return {
     columns: [...names],
