@@ -33,6 +33,11 @@
  * (children are pinned to CPU 1 with taskset unless this is given);
  * --child aggregate|core --setting on|off runs one measurement (node --cpu-prof
  * with it profiles one setting).
+ *
+ * --instructions counts instead of timing (valgrind, instruction-counts.ts):
+ * the children `aggregate` at --warmup 2 and 3 and `core` at 2, per setting,
+ * two at a time; one aggregation pass is the difference of the first two,
+ * the core run `core` - `aggregate` + two passes. ~15 minutes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -45,6 +50,7 @@ import { DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworks
 import { aggregationParams, flightTestScenario, routeIntoBatches } from '@streamlens/aggregator/testing';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
 import { telemetryCapture, TELEMETRY_START_NS } from '../../../test/generators/telemetry-streams.js';
+import { countInstructions, valgrindAvailable } from './instruction-counts.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -278,6 +284,43 @@ async function childMain(w: Workload, what: string, health: boolean): Promise<vo
     await sql.close();
   }
 }
+/** --instructions: the work of each setting, counted rather than timed. */
+async function countedStages(results: Record<string, number>): Promise<void> {
+  if (!valgrindAvailable()) throw new Error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+  const withClickHouse = !process.argv.includes('--no-clickhouse');
+  const ch = !withClickHouse || process.env.CLICKHOUSE_URL ? null : await startClickHouse({ log: (m) => console.log(`  [infra] ${m}`) });
+  const env = { ...process.env, CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? ch?.url ?? '' };
+  // The child's own options first: arg() takes an option's first occurrence, so they win over the forwarded ones.
+  const forwarded = process.argv.slice(2).filter((a) => a !== '--instructions');
+  const count = (what: string, h: 'on' | 'off', warmup: number) => countInstructions(
+    [...process.execArgv, fileURLToPath(import.meta.url), '--child', what, '--setting', h, '--warmup', String(warmup), ...forwarded], env);
+  const M = (n: number) => `${fmt(Math.round(n / 1e6))} M`;
+  try {
+    console.log('\ncounted: instructions of whole child processes (valgrind --tool=cachegrind, node --single-threaded), on and off at once:');
+    const runs: Record<string, { on: number; off: number }> = {};
+    for (const [what, warmup] of [['aggregate', 2], ['aggregate', 3], ...(withClickHouse ? [['core', 2]] : [])] as [string, number][]) {
+      const [on, off] = await Promise.all([count(what, 'on', warmup), count(what, 'off', warmup)]);
+      runs[`${what}${warmup}`] = { on: on.instructions, off: off.instructions };
+      console.log(`   ${what}, --warmup ${warmup}: off ${M(off.instructions)}, on ${M(on.instructions)}`);
+    }
+    const pass = { on: runs.aggregate3.on - runs.aggregate2.on, off: runs.aggregate3.off - runs.aggregate2.off };
+    console.log(`   one aggregation pass (decode + aggregate + seal): off ${M(pass.off)}, on ${M(pass.on)}: records/s with it on = ${(pass.off / pass.on).toFixed(3)} x off`);
+    results.countedPassOff = pass.off;
+    results.countedPassOn = pass.on;
+    results.countedAggregateRatio = +(pass.off / pass.on).toFixed(3);
+    if (runs.core2) {
+      const core = (h: 'on' | 'off') => runs.core2[h] - runs.aggregate2[h] + 2 * pass[h];
+      console.log(`   the core run into ClickHouse (decode + aggregate + INSERT every table): off ${M(core('off'))}, on ${M(core('on'))}: ` +
+        `records/s with it on = ${(core('off') / core('on')).toFixed(3)} x off (the server's work is not counted)`);
+      results.countedCoreOff = core('off');
+      results.countedCoreOn = core('on');
+      results.countedCoreRatio = +(core('off') / core('on')).toFixed(3);
+    }
+  } finally {
+    await ch?.stop();
+  }
+}
+
 const pct = (on: number, off: number) => `${on >= off ? '+' : ''}${(100 * (on / off - 1)).toFixed(1)} %`;
 
 async function main(): Promise<void> {
@@ -293,6 +336,11 @@ async function main(): Promise<void> {
     `(IENA, Chapter 10, PTP), ${fmt(w.messages.length)} messages over ${PARTITIONS} partitions`);
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), load average ${loadavg()[0].toFixed(1)} at start`);
   const results: Record<string, number> = { records: w.records, telemetryPct: +(100 * w.telemetry / w.records).toFixed(1) };
+  if (process.argv.includes('--instructions')) {
+    await countedStages(results);
+    console.log(`JSON ${JSON.stringify(results)}`);
+    return;
+  }
 
   // Each measurement runs in a child process of its own: in one process the two settings would share
   // the JIT's type feedback (records with and without the integrity fields) and slow each other down.
