@@ -14,6 +14,7 @@
 
 type AnyFunction = (...args: never[]) => unknown;
 
+// Never evicted: its entries are bounded by the schemas (and their projections) and tables a process uses.
 const factories = new Map<string, AnyFunction>();
 
 /** The function `new Function(...params, body)`, made once per distinct parameter list and body. */
