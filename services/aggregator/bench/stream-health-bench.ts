@@ -50,7 +50,7 @@ import { DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworks
 import { aggregationParams, flightTestScenario, routeIntoBatches } from '@streamlens/aggregator/testing';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
 import { telemetryCapture, TELEMETRY_START_NS } from '../../../test/generators/telemetry-streams.js';
-import { countInstructions, valgrindAvailable } from './instruction-counts.js';
+import { countInstructions, valgrindAvailable } from '@streamlens/common/testing';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -20,9 +20,16 @@
  * --batch N (1000 records per message), --seed N, --no-tshark, --path
  * message|batch, --avsc (batch path with avsc's generic codec instead of the
  * dissector's compiled one, to compare).
+ *
+ * --instructions counts instead of timing (valgrind; docs/benchmarks.md,
+ * "Instruction counts"): MessageDissector over the first --messages N (100)
+ * messages, one pass = (3 passes - 1 pass) / 2 of one Dissector, and the
+ * SHA-1 of the first pass's output, to check that a change kept the bytes.
+ * --count-passes P is that child (P passes, its result as JSON).
  */
-import { CAPTURES_DIR } from '@streamlens/common/testing';
+import { CAPTURES_DIR, countInstructions, valgrindAvailable } from '@streamlens/common/testing';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -184,7 +191,55 @@ function pinToOneCore(): boolean {
   process.exit(r.status ?? 1);
 }
 
+/** Messages --instructions counts over. */
+const COUNT_MESSAGES = Number(arg('messages', '100'));
+
+/** --count-passes P: P passes of one MessageDissector over the first COUNT_MESSAGES messages. */
+async function countChild(passes: number): Promise<void> {
+  const mix = await ensureMix(BENCH_DIR, CAPTURES, { records: RECORDS, telemetryShare: SHARE, seed: SEED });
+  const messages: Buffer[] = [];
+  for await (const chunk of messageChunks(mix.path)) {
+    messages.push(...chunk.slice(0, COUNT_MESSAGES - messages.length));
+    if (messages.length >= COUNT_MESSAGES) break;
+  }
+  const stage = new MessageDissector(new Dissector(), codec);
+  const hash = createHash('sha1');
+  let records = 0;
+  let bytesOut = 0;
+  for (let k = 0; k < passes; k++) {
+    for (const msg of messages) {
+      const r = stage.dissect(msg);
+      records += r.records;
+      for (const m of r.messages) {
+        bytesOut += m.value.length;
+        if (k === 0) hash.update(m.value);
+      }
+    }
+  }
+  console.log(JSON.stringify({ passes, messages: messages.length, records, bytesOut, sha1: hash.digest('hex') }));
+}
+
+/** --instructions: one pass counted, (3 passes - 1 pass) / 2, the two children at once. */
+async function countedPasses(): Promise<void> {
+  if (!valgrindAvailable()) throw new Error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+  await ensureMix(BENCH_DIR, CAPTURES, { records: RECORDS, telemetryShare: SHARE, seed: SEED });
+  // The child's own option first: arg() takes an option's first occurrence.
+  const forwarded = process.argv.slice(2).filter((a) => a !== '--instructions');
+  const child = (passes: number) => countInstructions([...process.execArgv, process.argv[1], '--count-passes', String(passes), ...forwarded]);
+  const [one, three] = await Promise.all([child(1), child(3)]);
+  const r1 = JSON.parse(one.lastLine) as { records: number; bytesOut: number; sha1: string; messages: number };
+  const perPass = (three.instructions - one.instructions) / 2;
+  console.log(`counted (valgrind --tool=cachegrind, node --single-threaded): MessageDissector over the first ${r1.messages} messages ` +
+    `(${r1.records.toLocaleString('en')} records, ${r1.bytesOut.toLocaleString('en')} bytes out, SHA-1 ${r1.sha1.slice(0, 12)})`);
+  console.log(`  1 pass ${Math.round(one.instructions / 1e6).toLocaleString('en')} M, 3 passes ${Math.round(three.instructions / 1e6).toLocaleString('en')} M ` +
+    `instructions: one pass = ${Math.round(perPass / 1e6).toLocaleString('en')} M (${Math.round(perPass / r1.records).toLocaleString('en')} per record)`);
+  console.log(`JSON ${JSON.stringify({ messages: r1.messages, records: r1.records, instructionsPerPass: perPass, sha1: r1.sha1 })}`);
+}
+
 async function main(): Promise<void> {
+  const countPasses = Number(arg('count-passes', '0'));
+  if (countPasses > 0) return countChild(countPasses);
+  if (process.argv.includes('--instructions')) return countedPasses();
   if (pinToOneCore()) return;
   if (process.env.STREAMLENS_BENCH_PINNED) console.log('pinned to CPU 0 (taskset -c 0)');
   console.log(`dissector benchmark: ${RECORDS} records, ${Math.round(SHARE * 100)} % telemetry, ${BATCH} records per message, ` +
