@@ -4,6 +4,7 @@
  * optionally tshark) reading the same file in the same run.
  *
  *   npm run bench:agent [-- --packets N] [--repeat R] [--tshark] [--no-pin]
+ *   npm run bench:agent -- --instructions   (the fused and pipeline passes counted by valgrind instead of timed)
  *
  * Two generated captures (cached in .bench/): mixed traffic (TCP, UDP, DNS,
  * HTTP, ICMP, ARP, IGMP, VLAN/QinQ, IPv6, fragments, PTP, Chapter 10, IENA;
@@ -30,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { AvroCodec, emptyPacketRecord, PacketBatchWriter, SCHEMA_NAMES, type PacketBatch, type PacketRecord } from '@streamlens/common';
 import { AgentMetrics, CaptureFileReader, decodeFrameAt, DEFAULT_PAYLOAD_CAP, FrameBatchWriter, FramePipeline, FrameScan, scanFrameAt } from '@streamlens/capture-agent';
 import { createLogger } from '@streamlens/common';
+import { countInstructions, valgrindAvailable } from '@streamlens/common/testing';
 import { ensureMixedCapture, MIX_VERSION, type Mix } from './mixed-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -255,6 +257,7 @@ async function main(): Promise<void> {
     return;
   }
   const packets = Number(arg('packets', '1000000'));
+  if (process.argv.includes('--instructions')) return countedPasses(packets);
   const repeat = Number(arg('repeat', '3'));
   const pin = !process.argv.includes('--no-pin');
   const withTshark = process.argv.includes('--tshark');
@@ -275,6 +278,23 @@ async function main(): Promise<void> {
     const fz = t.results.get('fused')![0];
     if (fz.bytesOut !== c.bytesOut) throw new Error(`FrameBatchWriter wrote ${fz.bytesOut} bytes, AvroCodec.encode ${c.bytesOut}`);
     console.log(`\nencode: ${fmt(e.messages)} PacketBatch messages of ${BATCH} records, ${(e.bytesOut / 1e6).toFixed(1)} MB of Avro (${(e.bytesOut / packets).toFixed(0)} B/record), ${fmt(e.decodeErrors)} decode errors`);
+  }
+}
+
+/**
+ * --instructions: the whole child process of the fused and the pipeline pass, counted (valgrind, node
+ * --single-threaded): on this VM a pass's time moves by ±25 % within minutes, its instruction count by under 1 %.
+ */
+async function countedPasses(packets: number): Promise<void> {
+  if (!valgrindAvailable()) throw new Error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+  console.log('counted: instructions of the whole child process of a pass (valgrind --tool=cachegrind, node --single-threaded)');
+  for (const mix of ['mixed', 'minimum'] as Mix[]) {
+    const file = `${ROOT}.bench/agent-${mix}-v${MIX_VERSION}-${packets}.pcap`;
+    ensureMixedCapture(file, packets, 1, mix);
+    const count = (phase: Phase) => countInstructions([...process.execArgv, fileURLToPath(import.meta.url), '--phase', phase, '--file', file]);
+    const [fused, pipeline] = await Promise.all([count('fused'), count('pipeline')]);
+    const M = (n: number) => `${fmt(Math.round(n / 1e6))} M (${fmt(n / packets)} per frame)`;
+    console.log(`  ${mix}, ${fmt(packets)} frames: FrameBatchWriter ${M(fused.instructions)}, FramePipeline ${M(pipeline.instructions)}`);
   }
 }
 
