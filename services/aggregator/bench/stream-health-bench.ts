@@ -50,7 +50,7 @@ import { DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworks
 import { aggregationParams, flightTestScenario, routeIntoBatches } from '@streamlens/aggregator/testing';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
 import { telemetryCapture, TELEMETRY_START_NS } from '../../../test/generators/telemetry-streams.js';
-import { countInstructions, valgrindAvailable } from '@streamlens/common/testing';
+import { countInstructions, requireValgrind } from '@streamlens/common/testing';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -286,7 +286,7 @@ async function childMain(w: Workload, what: string, health: boolean): Promise<vo
 }
 /** --instructions: the work of each setting, counted rather than timed. */
 async function countedStages(results: Record<string, number>): Promise<void> {
-  if (!valgrindAvailable()) throw new Error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+  requireValgrind();
   const withClickHouse = !process.argv.includes('--no-clickhouse');
   const ch = !withClickHouse || process.env.CLICKHOUSE_URL ? null : await startClickHouse({ log: (m) => console.log(`  [infra] ${m}`) });
   const env = { ...process.env, CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? ch?.url ?? '' };

@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { AvroCodec, emptyPacketRecord, PacketBatchWriter, SCHEMA_NAMES, type PacketBatch, type PacketRecord } from '@streamlens/common';
 import { AgentMetrics, CaptureFileReader, decodeFrameAt, DEFAULT_PAYLOAD_CAP, FrameBatchWriter, FramePipeline, FrameScan, scanFrameAt } from '@streamlens/capture-agent';
 import { createLogger } from '@streamlens/common';
-import { countInstructions, valgrindAvailable } from '@streamlens/common/testing';
+import { countInstructions, requireValgrind } from '@streamlens/common/testing';
 import { ensureMixedCapture, MIX_VERSION, type Mix } from './mixed-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
  * --single-threaded): on this VM a pass's time moves by ±25 % within minutes, its instruction count by under 1 %.
  */
 async function countedPasses(packets: number): Promise<void> {
-  if (!valgrindAvailable()) throw new Error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+  requireValgrind();
   console.log('counted: instructions of the whole child process of a pass (valgrind --tool=cachegrind, node --single-threaded)');
   for (const mix of ['mixed', 'minimum'] as Mix[]) {
     const file = `${ROOT}.bench/agent-${mix}-v${MIX_VERSION}-${packets}.pcap`;

@@ -27,7 +27,7 @@
  * SHA-1 of the first pass's output, to check that a change kept the bytes.
  * --count-passes P is that child (P passes, its result as JSON).
  */
-import { CAPTURES_DIR, countInstructions, valgrindAvailable } from '@streamlens/common/testing';
+import { CAPTURES_DIR, countInstructions, requireValgrind } from '@streamlens/common/testing';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -221,7 +221,7 @@ async function countChild(passes: number): Promise<void> {
 
 /** --instructions: one pass counted, (3 passes - 1 pass) / 2, the two children at once. */
 async function countedPasses(): Promise<void> {
-  if (!valgrindAvailable()) throw new Error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+  requireValgrind();
   await ensureMix(BENCH_DIR, CAPTURES, { records: RECORDS, telemetryShare: SHARE, seed: SEED });
   // The child's own option first: arg() takes an option's first occurrence.
   const forwarded = process.argv.slice(2).filter((a) => a !== '--instructions');

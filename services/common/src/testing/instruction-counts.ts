@@ -7,9 +7,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 
-/** Whether valgrind can be run here. */
-export function valgrindAvailable(): boolean {
-  return spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status === 0;
+/** Throws, naming what to install, unless valgrind can be run here (a benchmark's --instructions). */
+export function requireValgrind(): void {
+  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+  }
 }
 
 export interface CountedRun {
