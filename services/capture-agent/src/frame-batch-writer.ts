@@ -97,9 +97,11 @@ export class FrameRecordAppender implements CompiledAppender {
   private buf: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   private out: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   private at = HEAD;
-  /** The frame buffer `src` reads, and a DataView of it. */
+  /** The frame buffer `src` reads, a DataView of it, and its memory (a Buffer's `buffer` getter is a runtime call). */
   private srcBuf: Buffer = NO_BYTES;
   private src: DataView = NO_VIEW;
+  private srcMem: ArrayBuffer = NO_VIEW.buffer as ArrayBuffer;
+  private srcOffset = 0;
 
   constructor(private readonly fallback: CompiledAppender) {}
 
@@ -123,12 +125,21 @@ export class FrameRecordAppender implements CompiledAppender {
     if (f !== this.srcBuf) {
       this.srcBuf = f;
       this.src = new DataView(f.buffer, f.byteOffset, f.length);
+      this.srcMem = f.buffer as ArrayBuffer;
+      this.srcOffset = f.byteOffset;
     }
     const b = this.buf;
     let p = this.at;
     let z = 0;
-    p = vLong(b, p, tsOffsetNs);
-    p = vNat(b, p, frameNo);
+    p = tsOffsetNs >= 0x40000000 ? vWide(b, p, tsOffsetNs * 2) : vLong(b, p, tsOffsetNs);
+    if (frameNo < 0x40000000) {
+      z = frameNo << 1;
+      while (z > 0x7f) {
+        b[p++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      b[p++] = z;
+    } else p = vWide(b, p, frameNo * 2);
     if (s.wireLen < 8192) {
       z = s.wireLen << 1;
       if (z < 0x80) b[p++] = z;
@@ -147,8 +158,9 @@ export class FrameRecordAppender implements CompiledAppender {
         p += 2;
       }
     } else p = vNat(b, p, s.capLen);
-    p = vNat(b, p, s.ethSrc);
-    p = vNat(b, p, s.ethDst);
+    // MAC addresses: 48 bits (0 when absent)
+    p = s.ethSrc >= 0x40000000 ? vWide(b, p, s.ethSrc * 2) : vNat(b, p, s.ethSrc);
+    p = s.ethDst >= 0x40000000 ? vWide(b, p, s.ethDst * 2) : vNat(b, p, s.ethDst);
     const nv = s.vlanCount;
     if (nv > 0) {
       b[p++] = nv << 1;
@@ -156,7 +168,18 @@ export class FrameRecordAppender implements CompiledAppender {
     }
     b[p++] = 0;
     // ethertype
-    p = small(b, p, s.ethertype);
+    z = s.ethertype << 1;
+    if (z < 0x80) b[p++] = z;
+    else if (z < 0x4000) {
+      b[p] = z | 0x80;
+      b[p + 1] = z >> 7;
+      p += 2;
+    } else {
+      b[p] = z | 0x80;
+      b[p + 1] = (z >> 7) | 0x80;
+      b[p + 2] = z >> 14;
+      p += 3;
+    }
     b[p++] = s.ipVersion << 1;
     const al = s.addrLen;
     if (al === 0) {
@@ -169,32 +192,87 @@ export class FrameRecordAppender implements CompiledAppender {
       b[p++] = al << 1;
       p = this.copy(s.dstIpAt, p, al);
     }
-    // ipProto
-    p = small(b, p, s.ipProto);
-    // ipTtl
-    p = small(b, p, s.ipTtl);
-    // ipTos
-    p = small(b, p, s.ipTos);
+    // ipProto: one byte nearly always; the call only for the rest
+    z = s.ipProto << 1;
+    if (z < 0x80) b[p++] = z;
+    else p = small(b, p, s.ipProto);
+    // ipTtl (64, 128 and 255 take two bytes)
+    z = s.ipTtl << 1;
+    if (z < 0x80) b[p++] = z;
+    else {
+      b[p] = z | 0x80;
+      b[p + 1] = z >> 7;
+      p += 2;
+    }
+    // ipTos: one byte nearly always; the call only for the rest
+    z = s.ipTos << 1;
+    if (z < 0x80) b[p++] = z;
+    else p = small(b, p, s.ipTos);
     // ipId
-    p = small(b, p, s.ipId);
-    // ipFlags
-    p = small(b, p, s.ipFlags);
-    // ipFragOffset
-    p = small(b, p, s.ipFragOffset);
+    z = s.ipId << 1;
+    if (z < 0x80) b[p++] = z;
+    else if (z < 0x4000) {
+      b[p] = z | 0x80;
+      b[p + 1] = z >> 7;
+      p += 2;
+    } else {
+      b[p] = z | 0x80;
+      b[p + 1] = (z >> 7) | 0x80;
+      b[p + 2] = z >> 14;
+      p += 3;
+    }
+    // ipFlags: one byte nearly always; the call only for the rest
+    z = s.ipFlags << 1;
+    if (z < 0x80) b[p++] = z;
+    else p = small(b, p, s.ipFlags);
+    // ipFragOffset: one byte nearly always; the call only for the rest
+    z = s.ipFragOffset << 1;
+    if (z < 0x80) b[p++] = z;
+    else p = small(b, p, s.ipFragOffset);
     const ol = s.optLen;
     if (ol === 0) b[p++] = 0;
     else {
       b[p++] = ol << 1; // at most 40 bytes
       p = this.copy(s.optAt, p, ol);
     }
-    p = vNat(b, p, s.flowLabel);
+    z = s.flowLabel << 1; // 20 bits; 0 for IPv4
+    if (z < 0x80) b[p++] = z;
+    else p = vNat(b, p, s.flowLabel);
     b[p++] = 0; // ipv6_ext_headers: none on this path
     // srcPort
-    p = small(b, p, s.srcPort);
+    z = s.srcPort << 1;
+    if (z < 0x80) b[p++] = z;
+    else if (z < 0x4000) {
+      b[p] = z | 0x80;
+      b[p + 1] = z >> 7;
+      p += 2;
+    } else {
+      b[p] = z | 0x80;
+      b[p + 1] = (z >> 7) | 0x80;
+      b[p + 2] = z >> 14;
+      p += 3;
+    }
     // dstPort
-    p = small(b, p, s.dstPort);
-    const flags = s.tcpFlags;
-    p = small(b, p, flags);
+    z = s.dstPort << 1;
+    if (z < 0x80) b[p++] = z;
+    else if (z < 0x4000) {
+      b[p] = z | 0x80;
+      b[p + 1] = z >> 7;
+      p += 2;
+    } else {
+      b[p] = z | 0x80;
+      b[p + 1] = (z >> 7) | 0x80;
+      b[p + 2] = z >> 14;
+      p += 3;
+    }
+    const flags = s.tcpFlags; // 9 bits: one or two bytes
+    z = flags << 1;
+    if (z < 0x80) b[p++] = z;
+    else {
+      b[p] = z | 0x80;
+      b[p + 1] = z >> 7;
+      p += 2;
+    }
     const fs = flags * STR_SLOT;
     const fl = (FLAG_STR[fs] >> 1) + 1;
     for (let i = 0; i < fl; i++) b[p + i] = FLAG_STR[fs + i];
@@ -202,7 +280,18 @@ export class FrameRecordAppender implements CompiledAppender {
     p = vU32(b, p, s.tcpSeq);
     p = vU32(b, p, s.tcpAck);
     // tcpWindow
-    p = small(b, p, s.tcpWindow);
+    z = s.tcpWindow << 1;
+    if (z < 0x80) b[p++] = z;
+    else if (z < 0x4000) {
+      b[p] = z | 0x80;
+      b[p + 1] = z >> 7;
+      p += 2;
+    } else {
+      b[p] = z | 0x80;
+      b[p + 1] = (z >> 7) | 0x80;
+      b[p + 2] = z >> 14;
+      p += 3;
+    }
     if (s.icmpType < 0) b[p++] = 0;
     else {
       b[p++] = 2;
@@ -277,8 +366,7 @@ export class FrameRecordAppender implements CompiledAppender {
       // By words: short copies cost less than a view for TypedArray.set.
       copyByWords(this.srcBuf, this.src, from, this.buf, this.out, p, n);
     } else {
-      const f = this.srcBuf;
-      this.buf.set(new Uint8Array(f.buffer, f.byteOffset + from, n), p);
+      this.buf.set(new Uint8Array(this.srcMem, this.srcOffset + from, n), p);
     }
     return p + n;
   }
@@ -342,6 +430,8 @@ export class FrameRecordAppender implements CompiledAppender {
   releaseSource(): void {
     this.srcBuf = NO_BYTES;
     this.src = NO_VIEW;
+    this.srcMem = NO_VIEW.buffer as ArrayBuffer;
+    this.srcOffset = 0;
   }
 }
 
