@@ -29,7 +29,7 @@ import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AvroCodec, emptyPacketRecord, PacketBatchWriter, SCHEMA_NAMES, type PacketBatch, type PacketRecord } from '@streamlens/common';
-import { AgentMetrics, CaptureFileReader, decodeFrameAt, DEFAULT_PAYLOAD_CAP, FrameBatchWriter, FramePipeline, FrameScan, scanFrameAt } from '@streamlens/capture-agent';
+import { AgentMetrics, CaptureFileReader, decodeFrameAt, DEFAULT_PAYLOAD_CAP, FrameBatchWriter, FramePipeline, FrameScan, messageBuffers, scanFrameAt } from '@streamlens/capture-agent';
 import { createLogger } from '@streamlens/common';
 import { countInstructions, requireValgrind } from '@streamlens/common/testing';
 import { ensureMixedCapture, MIX_VERSION, type Mix } from './mixed-capture.js';
@@ -76,6 +76,8 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
       messages++;
       bytesOut += b.value.length;
       sealedRecords += b.records;
+      // As the publisher does once Kafka acknowledged a batch (nothing is sent here).
+      messageBuffers.release(b.value);
     },
   }, new AgentMetrics(), createLogger({ service: 'bench', level: 'silent' }), { ms: 0 });
   // Batch objects (avsc/codec passes) need every record kept until the batch is encoded; the other passes reuse one.
@@ -101,6 +103,7 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
       msg = codec.encode(SCHEMA_NAMES.packetBatch, batch);
     }
     bytesOut += msg.length;
+    if (phase === 'fused') messageBuffers.release(msg);
     messages++;
     header.batch_seq++;
     inBatch = 0;

@@ -17,6 +17,7 @@ import { decodeFrame, DEFAULT_PAYLOAD_CAP } from './decode/decode-frame.js';
 import { FrameScan, scanFrameAt } from './decode/frame-scan.js';
 import { FrameBatchWriter } from './frame-batch-writer.js';
 import { FramePipeline } from './frame-pipeline.js';
+import { messageBuffers } from './message-buffers.js';
 import { CaptureFileReader } from './sources/capture-file.js';
 import { ETHERNET_FRAMES, OTHER_LINK_FRAMES } from '../test-fixtures/crafted-catalogue.js';
 import { dnsMessage, ethernet, ipv4, ipv6, TCP, tcp, udp } from '../test-fixtures/frames.js';
@@ -234,6 +235,44 @@ describe('fused path: byte-identical to decodeFrameAt + PacketBatchWriter', () =
     expect(() => w.addScan(scan, 1.5, 1)).toThrow(/ts_offset_ns/);
     expect(w.count).toBe(0);
     expect(w.recordBytes).toBe(0);
+  });
+});
+
+describe('message memory recycled (messageBuffers)', () => {
+  it('writes later batches into the memory of a released message, and never into a message still held', () => {
+    const fused = new FrameBatchWriter(codec);
+    const ref = new PacketBatchWriter(codec);
+    const rec = emptyPacketRecord();
+    const scan = new FrameScan();
+    const frames = Array.from({ length: 12 }, () => crafted).flat();
+    const batch = (k: number): [Buffer, Buffer] => {
+      fused.begin({ ...header, batch_seq: k });
+      ref.begin({ ...header, batch_seq: k });
+      frames.forEach((f, i) => {
+        decodeFrame(f.linkType, f.data, f.wireLen, rec, f.cap);
+        rec.ts_offset_ns = i * 1000 + k;
+        rec.frame_no = i + k;
+        ref.add(rec);
+        if (scanFrameAt(f.linkType, f.data, 0, f.data.length, f.wireLen, f.cap, scan)) fused.addScan(scan, i * 1000 + k, i + k);
+        else fused.add(rec);
+      });
+      return [fused.finish(), ref.finish()];
+    };
+    const [m1, r1] = batch(1);
+    expect(m1.equals(r1)).toBe(true);
+    expect(m1.length).toBeGreaterThan(64 << 10);
+    expect(messageBuffers.owns(m1)).toBe(true); // handed out whole, not copied
+    const [m2, r2] = batch(2);
+    expect(m2.equals(r2)).toBe(true);
+    expect(m1.equals(r1)).toBe(true);
+    expect(m2.buffer).not.toBe(m1.buffer);
+    expect(messageBuffers.release(m1)).toBe(true);
+    const [m3, r3] = batch(3);
+    const [m4, r4] = batch(4);
+    expect(m3.equals(r3)).toBe(true);
+    expect(m4.equals(r4)).toBe(true);
+    expect(m4.buffer).toBe(m1.buffer); // m1's memory, written again
+    expect(m2.equals(r2)).toBe(true); // held: untouched
   });
 });
 

@@ -17,6 +17,7 @@ import type avro from 'avsc';
 import { AvroValueError, compileAppender, copyByWords, BatchWriter, SCHEMA_NAMES, type AvroCodec, type CompiledAppender, type PacketRecord, type PassThrough } from '@streamlens/common';
 import type { FrameScan } from './decode/frame-scan.js';
 import { TCP_FLAG_STRINGS } from './decode/tcp-flags.js';
+import { MIN_MESSAGE_BUFFER, messageBuffers } from './message-buffers.js';
 
 /** The PacketRecord fields in the order this writer writes them (checked against the schema). */
 const LAYOUT = [
@@ -98,7 +99,7 @@ function small(b: Buffer, p: number, v: number): number {
  * records (the decoder's fallback) by the compiled appender and copied in.
  */
 export class FrameRecordAppender implements CompiledAppender {
-  private buf: Buffer = Buffer.allocUnsafeSlow(1 << 16);
+  private buf: Buffer = messageBuffers.acquire(MIN_MESSAGE_BUFFER);
   private out: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   private at = HEAD;
   /** The frame buffer `src` reads, a DataView of it, and its memory (a Buffer's `buffer` getter is a runtime call). */
@@ -444,8 +445,9 @@ export class FrameRecordAppender implements CompiledAppender {
     if (this.at + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.at + n) size *= 2;
-    const next = Buffer.allocUnsafeSlow(size);
+    const next = messageBuffers.acquire(size);
     this.buf.copy(next, 0, 0, this.at);
+    messageBuffers.release(this.buf);
     this.setBuf(next);
   }
 
@@ -478,13 +480,15 @@ export class FrameRecordAppender implements CompiledAppender {
       prefix.copy(b, start);
       suffix.copy(b, this.at);
       const end = this.at + suffix.length;
-      if (end - start < b.length >>> 1) {
-        out = Buffer.allocUnsafe(end - start);
+      const size = end - start;
+      if (size < b.length >>> 1) {
+        // Copied, so that a message holds at most twice its size; into recycled memory when it is large.
+        out = size < MIN_MESSAGE_BUFFER ? Buffer.allocUnsafe(size) : messageBuffers.acquire(size).subarray(0, size);
         b.copy(out, 0, start, end);
       } else {
-        // A big message: hand the buffer itself out (no copy) and write the next one into a new one.
+        // A big message: hand the buffer itself out (no copy) and write the next one into another (messageBuffers).
         out = b.subarray(start, end);
-        this.setBuf(Buffer.allocUnsafeSlow(b.length));
+        this.setBuf(messageBuffers.acquire(b.length));
       }
     }
     this.at = HEAD;

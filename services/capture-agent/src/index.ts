@@ -11,6 +11,7 @@ export { CAP_INSTALL_HINT, PERMISSION_HINT } from './sources/live-capture.js';
 export { Batcher, type SealedBatch } from './batcher.js';
 export { FrameScan, scanFrameAt } from './decode/frame-scan.js';
 export { FrameBatchWriter } from './frame-batch-writer.js';
+export { MessageBuffers, messageBuffers, MIN_MESSAGE_BUFFER } from './message-buffers.js';
 export { FramePipeline, type CoarseClock, type PipelineOptions } from './frame-pipeline.js';
 export { FileReplay, type ReplayOptions, type ReplayResult } from './sources/replay.js';
 export { LiveCapture, type FrameHandler } from './sources/live-capture.js';

@@ -15,6 +15,7 @@ import { testBrokers, uniqueName } from '../../../test/harness/context.js';
 import { decodeBatch, readTopic } from '../test-fixtures/topic-reader.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { Batcher, type SealedBatch } from './batcher.js';
+import { messageBuffers } from './message-buffers.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 
 const codec = AvroCodec.forStreamLens();
@@ -71,14 +72,17 @@ describe('Publisher (real Kafka)', () => {
     await p.start();
     expect(p.partitionCount).toBe(3);
     const sent = batches(300, 50, 3);
+    // Taken before the publisher may give the batches' memory back (messageBuffers).
+    const want = summary(sent);
+    const sentDigests = sent.map((s) => ({ partition: s.partition, digest: digest(s.value) }));
     for (const b of sent) p.accept(b);
     await p.stop();
     const got = await readTopic(testBrokers(), o.topic);
     expect(got).toHaveLength(sent.length);
-    expect(summary(got)).toEqual(summary(sent));
+    expect(summary(got)).toEqual(want);
     const byValue = new Map(got.map((g) => [digest(g.value), g]));
-    for (const s of sent) {
-      const g = byValue.get(digest(s.value));
+    for (const s of sentDigests) {
+      const g = byValue.get(s.digest);
       expect(g?.partition).toBe(s.partition);
       expect(g?.key).toBe('edge/eth0');
     }
@@ -123,11 +127,13 @@ describe('Publisher (real Kafka)', () => {
     await b.start();
     expect(b.spooling).toBe(true);
     const later = batches(30, 40, 3, 'run-b');
+    const laterCopies = later.map((x) => ({ ...x, value: Buffer.from(x.value) }));
     for (const x of later) b.accept(x);
     await b.stop({ drainSpool: true });
     const got = await readTopic(testBrokers(), topic);
     // The oldest batches were kept (the newest dropped), then the new run's.
-    const expected = [...all.slice(0, kept), ...later];
+    // (Copies: the publisher may give an acknowledged batch's memory back.)
+    const expected = [...all.slice(0, kept), ...laterCopies];
     expect(got.map((g) => digest(g.value)).sort()).toEqual(expected.map((e) => digest(e.value)).sort());
     for (const part of [0, 1, 2]) {
       const order = got.filter((g) => g.partition === part).map((g) => decodeBatch(g)).map((x) => `${x.agent_run}:${x.batch_seq}`);
@@ -136,6 +142,31 @@ describe('Publisher (real Kafka)', () => {
     }
     expect(up.batchesPublished.value).toBe(expected.length);
     expect(readdirSync(dir).filter((n) => n.endsWith('.spool') || n.endsWith('.acks'))).toEqual([]);
+  });
+
+  it('gives the memory of an acknowledged batch back for the next batches, and keeps a spooled batch\'s', async () => {
+    // Batches big enough that the writer hands its buffer out whole (messageBuffers lends it).
+    const big = batches(12, 400, 3);
+    expect(big.every((b) => messageBuffers.owns(b.value))).toBe(true);
+    const digests = big.map((b) => digest(b.value));
+    const dir = mkdtempSync(join(tmpdir(), 'pub-'));
+    const o = options(dir);
+    const p = new Publisher(kafkaFor(testBrokers()), codec, new AgentMetrics(), logger, o);
+    await p.start();
+    for (const b of big) p.accept(b);
+    await p.stop();
+    expect(big.map((b) => messageBuffers.owns(b.value))).toEqual(big.map(() => false));
+    const got = await readTopic(testBrokers(), o.topic);
+    expect(got.map((g) => digest(g.value)).sort()).toEqual([...digests].sort());
+
+    // Kafka unreachable: the spool wrote them and nothing releases them.
+    const down = batches(6, 400, 3, 'run-down');
+    const dir2 = mkdtempSync(join(tmpdir(), 'pub-'));
+    const q = new Publisher(kafkaFor(['127.0.0.1:1']), codec, new AgentMetrics(), logger, options(dir2, { spoolAfterMs: 100, drainTimeoutMs: 100 }));
+    await q.start();
+    for (const b of down) q.accept(b);
+    await q.stop();
+    expect(down.every((b) => messageBuffers.owns(b.value))).toBe(true);
   });
 
   it('refuses to start when the topic does not exist and may not be created', async () => {

@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { AvroCodec, SCHEMA_NAMES, type Logger, type PacketBatch, RecordRouter } from '@streamlens/common';
 import type { AgentMetrics, DropReason } from './agent-metrics.js';
+import { messageBuffers } from './message-buffers.js';
 import { kafkaErrorType, PacketsTopic, readRememberedPartitions, rememberPartitions, TopicMissingError, DEFAULT_MAX_MESSAGE_BYTES } from './packets-topic.js';
 import { entrySize, Spool, type SegmentInfo, type SpoolEntry, type SpoolOptions } from './spool.js';
 
@@ -485,6 +486,8 @@ export class Publisher {
       this.metrics.publishLatency.observe(Math.max(0, wall - u.entry.sealedAt) / 1000);
       if (u.possibleDuplicate) this.metrics.possibleDuplicates.inc();
       this.settle(u);
+      // Kafka has it and kafkajs copied it into its request: nothing reads this batch again.
+      messageBuffers.release(u.entry.value);
     }
     this.wakeRoomWaiters();
     this.pumpLane(p);
