@@ -63,6 +63,8 @@ const PARTITIONS = Number(arg('partitions', '8'));
 const BATCH = Number(arg('batch', '1000'));
 const PASSES = Number(arg('passes', '5'));
 const CORE_RUNS = Number(arg('core-runs', '2'));
+/** Runs into ClickHouse a `core` child makes (each into a database of its own) before the measured one. */
+const CORE_WARMUP = Number(arg('core-warmup', '1'));
 /** Simultaneous on/off pairs of stage 0 (0: none). */
 const PAIRS = Number(arg('pairs', '6'));
 const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
@@ -279,6 +281,9 @@ async function childMain(w: Workload, what: string, health: boolean): Promise<vo
   }
   const sql = new ServerSqlClient({ url: process.env.CLICKHOUSE_URL! });
   try {
+    // The INSERT path warmed up as well: its row encoders and the client are compiled on their first
+    // rows, and the tables stream health adds would otherwise be measured half interpreted.
+    for (let i = 0; i < CORE_WARMUP; i++) await coreOnce(w, sql, health);
     console.log(JSON.stringify(await coreOnce(w, sql, health)));
   } finally {
     await sql.close();
