@@ -16,7 +16,7 @@
  *   1. core into a real ClickHouse server (decode + aggregate + INSERT of
  *      every table, stream_health and ptp_events included): wall clock and
  *      CPU time, best of --core-runs per setting, after the same warm-up
- *      passes (without ClickHouse)
+ *      passes (without ClickHouse) and --core-warmup runs into ClickHouse (1)
  *
  * Input (cached under .bench/): the generated flight-test capture of the
  * stream-health tests (test/generators/telemetry-streams.ts: IENA with gaps,
@@ -29,7 +29,7 @@
  * all routed into partitions as the dissector routes and ordered by time.
  *
  * Options: --records N (1000000), --telemetry SHARE (0.5), --rate F (1), --partitions N
- * (8), --batch N (1000), --passes N (5), --pairs N (6), --warmup N (8), --core-runs N (2), --no-clickhouse, --no-pin
+ * (8), --batch N (1000), --passes N (5), --pairs N (6), --warmup N (8), --core-runs N (2), --core-warmup N (1), --no-clickhouse, --no-pin
  * (children are pinned to CPU 1 with taskset unless this is given);
  * --child aggregate|core --setting on|off runs one measurement (node --cpu-prof
  * with it profiles one setting).
