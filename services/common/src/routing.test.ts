@@ -72,6 +72,62 @@ describe('RecordRouter hashes (against murmur2 over the key bytes, built here)',
     }
   });
 
+  it.each([1, 1024, 8192])('IPv6 host pairs, cached or not, in both directions, through hash() and hashFields() (%i IPv4 cache slots)', (slots) => {
+    const r = new RecordRouter('agent-1', 'eth0', slots);
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+    const bytes = (n: number) => Array.from({ length: n }, rnd);
+    // Pairs that differ first in each of the four words (shared /32, /64, /96 prefixes), in the high bit of a word,
+    // equal addresses, and many more pairs than the cache has slots
+    const pairs: [Buffer, Buffer][] = [];
+    for (let i = 0; i < 3000; i++) {
+      const a = Buffer.from(bytes(16));
+      const b = Buffer.from(a);
+      const word = i % 5;
+      if (word < 4) {
+        for (let k = word * 4; k < 16; k++) b[k] = rnd();
+        if (i % 7 === 0) b[word * 4] = a[word * 4] ^ 0x80;
+      }
+      pairs.push([a, b]);
+    }
+    // Pairs whose keys (lower address, higher address) differ in one 32-bit word only, one after the other: with few
+    // slots they meet in the same one, so the cache must compare every word
+    const twins: [Buffer, Buffer][] = [];
+    for (let word = 0; word < 8; word++) {
+      const lo = Buffer.from([0x20, 0x01, 0x0d, 0xb8, ...bytes(12)]);
+      const hi = Buffer.from([0xfe, 0x80, ...bytes(14)]);
+      for (let t = 0; t < 2; t++) {
+        const key = Buffer.concat([lo, hi]);
+        key[word * 4 + 3] ^= t + 1;
+        twins.push([key.subarray(0, 16), key.subarray(16)]);
+      }
+    }
+    const frame = Buffer.alloc(40);
+    for (let k = 0; k < 30_000; k++) {
+      const [a, b] = k < 6000 ? twins[k % twins.length] : pairs[(rnd() << 8 | rnd()) % pairs.length];
+      const [src, dst] = k & 1 ? [a, b] : [b, a];
+      const want = unsignedLess(src, dst) ? keyHash(Buffer.from([0x49]), src, dst) : keyHash(Buffer.from([0x49]), dst, src);
+      const rec = { ...emptyPacketRecord(), ip_version: 6, ethertype: 0x86dd, src_ip: src, dst_ip: dst, ip_proto: 6, src_port: 1000, dst_port: 443 };
+      expect(r.hash(rec)).toBe(want);
+      // addresses at odd offsets of a frame, source after destination for some
+      const [sa, da] = k & 2 ? [3, 21] : [22, 5];
+      src.copy(frame, sa);
+      dst.copy(frame, da);
+      expect(r.hashFields(fields({ ethertype: 0x86dd, ipVersion: 6, ipProto: 6, srcPort: 1000, dstPort: 443, buf: frame, srcIpAt: sa, dstIpAt: da, addrLen: 16 }))).toBe(want);
+    }
+  });
+
+  it('non-IP keys for MAC addresses of every size, the high bits set', () => {
+    const r = new RecordRouter('agent-1', 'eth0');
+    for (const [src, dst, type] of [[0, 1, 0x806], [0xffffffffffff, 0x800000000000, 0x88cc], [0x0000ffffffff, 0x000100000000, 0x8100], [0x123456789abc, 0x123456789abc, 0xffff]]) {
+      const mac = (v: number) => Buffer.from(v.toString(16).padStart(12, '0'), 'hex');
+      const [lo, hi] = src <= dst ? [src, dst] : [dst, src];
+      const want = keyHash(Buffer.from([0x45]), mac(lo), mac(hi), Buffer.from([type >> 8, type & 0xff]));
+      expect(r.hash({ ...emptyPacketRecord(), ethertype: type, eth_src: src, eth_dst: dst })).toBe(want);
+      expect(r.hashFields(fields({ ethertype: type, ethSrc: dst, ethDst: src }))).toBe(want);
+    }
+  });
+
   it('refuses a cache size that is not a power of two', () => {
     expect(() => new RecordRouter('a', 'b', 1000)).toThrow(/power of two/);
     expect(() => new RecordRouter('a', 'b', 0)).toThrow(/power of two/);

@@ -15,16 +15,34 @@
  *   other non-IP                                  capture point + the two MACs + EtherType
  *
  * The hash is Kafka's murmur2 over those bytes, modulo the partition count.
- * Every frame is routed, so the IPv4 host pair's hash is remembered in a
- * small direct-mapped cache (a capture point's traffic comes from a working
- * set of host pairs; murmur2 over the ~25 key bytes was 6 % of the agent's
- * time per frame), and the PTP key's, which is constant, once.
+ * Every frame is routed, so host pairs' hashes are remembered in small
+ * direct-mapped caches, one for IPv4 and one for IPv6 (a capture point's
+ * traffic comes from a working set of host pairs; murmur2 over the ~25 key
+ * bytes was 6 % of the agent's time per frame, and an IPv6 pair, its 32
+ * address bytes compared and copied one by one, cost ~1,700 instructions),
+ * and the PTP key's, which is constant, once.
  */
 import type { PacketRecord } from './records.js';
 import { int32At } from './int32-at.js';
 import { murmur2, murmur2Blocks, murmur2Seed, murmur2Tail } from './kafka/murmur2.js';
 
 const PTP_ETHERTYPE = 0x88f7;
+
+/** v as four big-endian bytes at b[at]. */
+function putInt32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = v >>> 16;
+  b[at + 2] = v >>> 8;
+  b[at + 3] = v;
+}
+
+/** A 48-bit MAC address (a non-negative double) as six big-endian bytes at b[at]. */
+function putMac(b: Uint8Array, at: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  b[at] = hi >>> 8;
+  b[at + 1] = hi;
+  putInt32(b, at + 2, v - hi * 4294967296);
+}
 
 /** What hashFields reads of a frame: its addresses are `addrLen` bytes at buf[srcIpAt] and buf[dstIpAt] (addrLen 0 when not IP). */
 export interface RoutingFields {
@@ -61,8 +79,16 @@ export class RecordRouter {
   private readonly v4Cache: Int32Array;
   /** 32 - log2(slots): the slot is the top bits of the pair's mix. */
   private readonly v4Shift: number;
+  /** The same for IPv6 keys (their length differs, so does murmur2's seed). */
+  private readonly v6State: number;
+  /**
+   * Per slot (16 int32s, one 64-byte line): the host pair's eight words
+   * (lower address first, big-endian, signed), its hash (-1: empty slot), unused.
+   */
+  private readonly v6Cache: Int32Array;
+  private readonly v6Shift: number;
 
-  /** `cacheSlots`: slots of the IPv4 host-pair cache (a power of two). */
+  /** `cacheSlots`: slots of the IPv4 host-pair cache (a power of two); the IPv6 one has an eighth of them. */
   constructor(agentId: string, iface: string, cacheSlots = DEFAULT_ROUTE_CACHE_SLOTS) {
     if (!(cacheSlots >= 1 && cacheSlots <= 1 << 20 && (cacheSlots & (cacheSlots - 1)) === 0)) {
       throw new Error(`route cache slots must be a power of two up to 2^20, got ${cacheSlots}`);
@@ -78,6 +104,91 @@ export class RecordRouter {
     this.v4From = this.prefixLen & ~3;
     this.v4State = murmur2Blocks(murmur2Seed(this.prefixLen + 9), this.scratch, 0, this.v4From);
     for (let i = 2; i < this.v4Cache.length; i += 4) this.v4Cache[i] = -1;
+    const v6Slots = Math.max(1, cacheSlots >> 3);
+    this.v6Cache = new Int32Array(16 * v6Slots);
+    this.v6Shift = 32 - Math.log2(v6Slots);
+    this.v6State = murmur2Blocks(murmur2Seed(this.prefixLen + 33), this.scratch, 0, this.v4From);
+    for (let i = 8; i < this.v6Cache.length; i += 16) this.v6Cache[i] = -1;
+  }
+
+  /**
+   * murmur2 of the key scratch[0, end) from `state`, the state after the
+   * prefix's whole blocks for a key of that length (v4State, v6State).
+   */
+  private scratchKeyHash(state: number, end: number): number {
+    const s = this.scratch;
+    const whole = end & ~3;
+    return murmur2Tail(murmur2Blocks(state, s, this.v4From, whole), s, whole, end) & 0x7fffffff;
+  }
+
+  /**
+   * The hash of the IPv6 host pair of the addresses at sb[sa..sa+16) and
+   * db[da..da+16) (either order): the lower address first, as Buffer.compare
+   * orders them, read and compared as four unsigned 32-bit words each.
+   */
+  private v6Pair(sb: Uint8Array, sa: number, db: Uint8Array, da: number): number {
+    const a0 = int32At(sb, sa);
+    const a1 = int32At(sb, sa + 4);
+    const a2 = int32At(sb, sa + 8);
+    const a3 = int32At(sb, sa + 12);
+    const b0 = int32At(db, da);
+    const b1 = int32At(db, da + 4);
+    const b2 = int32At(db, da + 8);
+    const b3 = int32At(db, da + 12);
+    let srcFirst = true;
+    if (a0 !== b0) srcFirst = (a0 >>> 0) < (b0 >>> 0);
+    else if (a1 !== b1) srcFirst = (a1 >>> 0) < (b1 >>> 0);
+    else if (a2 !== b2) srcFirst = (a2 >>> 0) < (b2 >>> 0);
+    else if (a3 !== b3) srcFirst = (a3 >>> 0) < (b3 >>> 0);
+    const l0 = srcFirst ? a0 : b0;
+    const l1 = srcFirst ? a1 : b1;
+    const l2 = srcFirst ? a2 : b2;
+    const l3 = srcFirst ? a3 : b3;
+    const h0 = srcFirst ? b0 : a0;
+    const h1 = srcFirst ? b1 : a1;
+    const h2 = srcFirst ? b2 : a2;
+    const h3 = srcFirst ? b3 : a3;
+    const c = this.v6Cache;
+    const mix = Math.imul(Math.imul(l0 ^ l1 ^ l2 ^ l3, 0x9e3779b1) ^ h0 ^ h1 ^ h2 ^ h3, 0x85ebca6b);
+    const at = ((mix >>> this.v6Shift) & ((c.length >> 4) - 1)) << 4;
+    const cached = c[at + 8];
+    if (cached >= 0 && c[at] === l0 && c[at + 1] === l1 && c[at + 2] === l2 && c[at + 3] === l3
+      && c[at + 4] === h0 && c[at + 5] === h1 && c[at + 6] === h2 && c[at + 7] === h3) return cached;
+    const s = this.scratch;
+    const n = this.prefixLen;
+    s[n] = 0x49; // 'I'
+    putInt32(s, n + 1, l0);
+    putInt32(s, n + 5, l1);
+    putInt32(s, n + 9, l2);
+    putInt32(s, n + 13, l3);
+    putInt32(s, n + 17, h0);
+    putInt32(s, n + 21, h1);
+    putInt32(s, n + 25, h2);
+    putInt32(s, n + 29, h3);
+    const h = this.scratchKeyHash(this.v6State, n + 33);
+    c[at] = l0;
+    c[at + 1] = l1;
+    c[at + 2] = l2;
+    c[at + 3] = l3;
+    c[at + 4] = h0;
+    c[at + 5] = h1;
+    c[at + 6] = h2;
+    c[at + 7] = h3;
+    c[at + 8] = h;
+    return h;
+  }
+
+  /** The non-IP key: the two MAC addresses (lower first) and the EtherType, after the prefix. */
+  private l2Key(ethSrc: number, ethDst: number, ethertype: number): number {
+    const s = this.scratch;
+    const n = this.prefixLen;
+    s[n] = 0x45; // 'E'
+    const lo = Math.min(ethSrc, ethDst);
+    putMac(s, n + 1, lo);
+    putMac(s, n + 7, lo === ethSrc ? ethDst : ethSrc);
+    s[n + 13] = (ethertype >> 8) & 0xff;
+    s[n + 14] = ethertype & 0xff;
+    return murmur2(s, n + 15) & 0x7fffffff;
   }
 
   /** The hash of the IPv4 host pair of addresses `a` and `b` (big-endian int32s, either order). */
@@ -96,18 +207,9 @@ export class RecordRouter {
     const s = this.scratch;
     const n = this.prefixLen;
     s[n] = 0x49; // 'I'
-    s[n + 1] = lo >>> 24;
-    s[n + 2] = lo >>> 16;
-    s[n + 3] = lo >>> 8;
-    s[n + 4] = lo;
-    s[n + 5] = hi >>> 24;
-    s[n + 6] = hi >>> 16;
-    s[n + 7] = hi >>> 8;
-    s[n + 8] = hi;
-    // the key's bytes before v4From are the prefix's, already mixed into v4State
-    const end = n + 9;
-    const whole = end & ~3;
-    const h = murmur2Tail(murmur2Blocks(this.v4State, s, this.v4From, whole), s, whole, end) & 0x7fffffff;
+    putInt32(s, n + 1, lo);
+    putInt32(s, n + 5, hi);
+    const h = this.scratchKeyHash(this.v4State, n + 9);
     c[at] = lo;
     c[at + 1] = hi;
     c[at + 2] = h;
@@ -126,6 +228,7 @@ export class RecordRouter {
       const s = r.src_ip;
       const d = r.dst_ip;
       if (s.length === 4 && d.length === 4) return this.v4Pair(int32At(s, 0), int32At(d, 0));
+      if (s.length === 16 && d.length === 16) return this.v6Pair(s, 0, d, 0);
       b[n++] = 0x49; // 'I'
       // Lower address first: both directions of a host pair hash alike.
       const srcFirst = Buffer.compare(r.src_ip, r.dst_ip) <= 0;
@@ -133,12 +236,7 @@ export class RecordRouter {
       n += (srcFirst ? r.dst_ip : r.src_ip).copy(b, n);
       return murmur2(b, n) & 0x7fffffff;
     }
-    b[n++] = 0x45; // 'E'
-    const lo = Math.min(r.eth_src, r.eth_dst);
-    b.writeUIntBE(lo, n, 6);
-    b.writeUIntBE(lo === r.eth_src ? r.eth_dst : r.eth_src, n + 6, 6);
-    b.writeUInt16BE(r.ethertype & 0xffff, n + 12);
-    return murmur2(b, n + 14) & 0x7fffffff;
+    return this.l2Key(r.eth_src, r.eth_dst, r.ethertype);
   }
 
   /**
@@ -159,9 +257,8 @@ export class RecordRouter {
       const srcAt = f.srcIpAt;
       const dstAt = f.dstIpAt;
       const addrLen = f.addrLen;
-      if (addrLen === 4) {
-        return this.v4Pair(int32At(b, srcAt), int32At(b, dstAt));
-      }
+      if (addrLen === 4) return this.v4Pair(int32At(b, srcAt), int32At(b, dstAt));
+      if (addrLen === 16) return this.v6Pair(b, srcAt, b, dstAt);
       s[n++] = 0x49; // 'I'
       let i = 0;
       while (i < addrLen && b[srcAt + i] === b[dstAt + i]) i++;
@@ -174,14 +271,7 @@ export class RecordRouter {
       n += addrLen;
       return murmur2(s, n) & 0x7fffffff;
     }
-    s[n++] = 0x45; // 'E'
-    const ethSrc = f.ethSrc;
-    const ethDst = f.ethDst;
-    const lo = Math.min(ethSrc, ethDst);
-    s.writeUIntBE(lo, n, 6);
-    s.writeUIntBE(lo === ethSrc ? ethDst : ethSrc, n + 6, 6);
-    s.writeUInt16BE(ethertype & 0xffff, n + 12);
-    return murmur2(s, n + 14) & 0x7fffffff;
+    return this.l2Key(f.ethSrc, f.ethDst, ethertype);
   }
 
   partitionOf(r: PacketRecord, partitions: number): number {
