@@ -17,8 +17,10 @@
  * split) are ignored, as is a second release of the same buffer.
  */
 
+/** Size class (log2) of the smallest buffer lent. */
+const MIN_CLASS = 16;
 /** Smallest buffer lent (a writer's first working buffer). */
-export const MIN_MESSAGE_BUFFER = 1 << 16;
+export const MIN_MESSAGE_BUFFER = 2 ** MIN_CLASS;
 /** Free bytes kept for reuse at most; beyond that a released buffer is left to the collector. */
 const MAX_FREE_BYTES = 16 << 20;
 
@@ -27,7 +29,7 @@ export class MessageBuffers {
   private readonly free: ArrayBuffer[][] = [];
   private readonly lent = new WeakSet<ArrayBuffer>();
   private freeBytes = 0;
-  /** Buffers lent from the free lists and freshly allocated (for tests and the benchmark). */
+  /** Buffers lent from the free lists and freshly allocated (for tests). */
   reused = 0;
   allocated = 0;
 
@@ -35,8 +37,9 @@ export class MessageBuffers {
 
   /** A buffer of at least `size` bytes (a power of two, at least MIN_MESSAGE_BUFFER); its contents are arbitrary. */
   acquire(size: number): Buffer {
-    let cls = 16;
-    while (1 << cls < size) cls++;
+    // (2 ** cls, not 1 << cls: a shift overflows at 2^31)
+    let cls = MIN_CLASS;
+    while (2 ** cls < size) cls++;
     const list = this.free[cls];
     let mem: ArrayBuffer;
     if (list !== undefined && list.length > 0) {
@@ -44,7 +47,7 @@ export class MessageBuffers {
       this.freeBytes -= mem.byteLength;
       this.reused++;
     } else {
-      mem = Buffer.allocUnsafeSlow(1 << cls).buffer as ArrayBuffer;
+      mem = Buffer.allocUnsafeSlow(2 ** cls).buffer as ArrayBuffer;
       this.allocated++;
     }
     this.lent.add(mem);
