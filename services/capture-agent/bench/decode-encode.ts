@@ -3,7 +3,7 @@
  * agent on a large generated capture, without Kafka, beside tcpdump (and
  * optionally tshark) reading the same file in the same run.
  *
- *   npm run bench:agent [-- --packets N] [--repeat R] [--tshark] [--no-pin]
+ *   npm run bench:agent [-- --packets N] [--repeat R] [--warmup W] [--partitions P] [--tshark] [--no-pin]
  *   npm run bench:agent -- --instructions   (the fused and pipeline passes counted by valgrind instead of timed)
  *
  * Two generated captures (cached in .bench/): mixed traffic (TCP, UDP, DNS,
@@ -12,7 +12,13 @@
  *
  * Every measured pass runs in a fresh child process pinned to one CPU core
  * (taskset), so its peak RSS is its own and it cannot borrow a second core;
- * tcpdump and tshark are pinned to the same core. Phases:
+ * tcpdump and tshark are pinned to the same core. A child first makes W
+ * unmeasured passes over the file (default 3), then measures one: the
+ * agent runs for hours, so what counts is its rate once V8 has compiled the
+ * hot code, not the first second's, when V8 is still compiling it on the
+ * same core (docs/benchmarks.md: the pipeline's first pass took 1.6-1.8x the
+ * CPU time of a fourth; tcpdump has no such start). The `cold` row shows
+ * the first pass. Phases:
  *   read     frames from CaptureFileReader only
  *   decode   + decodeFrameAt into one reused PacketRecord
  *   avsc     + PacketBatch objects of 1000 records encoded by avsc's generic writer
@@ -20,7 +26,8 @@
  *   stream   + records encoded one by one as decoded (PacketBatchWriter), the record path (the agent's until 2026-11-23)
  *   fused    scanFrameAt + FrameBatchWriter.addScan: records written straight from the frame bytes, decodeFrameAt +
  *            add for the frames the scan leaves to the decoder — the agent's way
- *   pipeline the agent's FramePipeline itself (counters, sampler at 1, routing to 4 partitions, Batcher)
+ *   pipeline the agent's FramePipeline itself (counters, sampler at 1, routing to 4 partitions or --partitions N, Batcher)
+ *   cold     the pipeline pass without the warm-up: what a new agent does in its first second
  * The reader is told after each batch that its frames are done with
  * (releaseFramesBefore), so it reuses its chunks.
  */
@@ -37,10 +44,12 @@ import { ensureMixedCapture, MIX_VERSION, type Mix } from './mixed-capture.js';
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const BATCH = 1000;
-/** Partitions the pipeline pass routes to (each batch still seals at BATCH records). */
-const PIPELINE_PARTITIONS = 4;
+/** Unmeasured passes a child makes before the measured one (`--warmup W`). */
+const WARMUP = Number(arg('warmup', '3'));
+/** Partitions the pipeline pass routes to (each batch still seals at BATCH records); `--partitions N` to vary it. */
+const PIPELINE_PARTITIONS = Number(arg('partitions', '4'));
 
-type Phase = 'read' | 'decode' | 'avsc' | 'codec' | 'stream' | 'fused' | 'pipeline';
+type Phase = 'read' | 'decode' | 'avsc' | 'codec' | 'stream' | 'fused' | 'pipeline' | 'cold';
 
 interface PhaseResult {
   phase: Phase;
@@ -69,7 +78,7 @@ async function runPhase(phase: Phase, file: string): Promise<PhaseResult> {
   const fusedWriter = writer instanceof FrameBatchWriter ? writer : null;
   const scan = new FrameScan();
   let sealedRecords = 0;
-  const pipeline = phase !== 'pipeline' ? null : new FramePipeline(codec, {
+  const pipeline = phase !== 'pipeline' && phase !== 'cold' ? null : new FramePipeline(codec, {
     agentId: 'bench-host', agentRun: 'bench-run', interfaceName: 'file', linkType: 1, sampleRate: 1, payloadCap: DEFAULT_PAYLOAD_CAP,
     maxRecords: BATCH, maxBytes: 64 << 20, lingerMs: 1e12, partitionCount: PIPELINE_PARTITIONS, nextBatchSeq: () => messages,
     onSealed: (b) => {
@@ -185,7 +194,7 @@ function timeShell(line: string, pin: boolean): { seconds: number; cpuSeconds: n
 }
 
 function child(phase: Phase, file: string, pin: boolean): PhaseResult {
-  const cmd = pinned([process.execPath, ...process.execArgv, SELF, '--phase', phase, '--file', file], pin); // the parent's V8 flags
+  const cmd = pinned([process.execPath, ...process.execArgv, SELF, '--phase', phase, '--file', file, '--partitions', String(PIPELINE_PARTITIONS), '--warmup', phase === 'cold' ? '0' : String(WARMUP)], pin); // the parent's V8 flags
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`phase ${phase} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PhaseResult;
@@ -225,7 +234,8 @@ const LABEL: Record<Phase, string> = {
   codec: 'read + decode + encode: batch objects, AvroCodec.encode',
   stream: 'read + decode + encode: PacketBatchWriter (record path, before)',
   fused: 'read + scan + write bytes: FrameBatchWriter (agent path)',
-  pipeline: 'the agent\'s FramePipeline (+ counters, routing to 4 partitions)',
+  pipeline: `the agent's FramePipeline (+ counters, routing to ${PIPELINE_PARTITIONS} partitions)`,
+  cold: 'the same, first pass of a new process (JIT compiling)',
 };
 
 function print(t: Table, packets: number): void {
@@ -256,6 +266,7 @@ function print(t: Table, packets: number): void {
 async function main(): Promise<void> {
   const phaseArg = arg('phase', '');
   if (phaseArg) {
+    for (let w = WARMUP; w > 0; w--) await runPhase(phaseArg as Phase, arg('file', ''));
     console.log(JSON.stringify(await runPhase(phaseArg as Phase, arg('file', ''))));
     return;
   }
@@ -264,7 +275,7 @@ async function main(): Promise<void> {
   const repeat = Number(arg('repeat', '3'));
   const pin = !process.argv.includes('--no-pin');
   const withTshark = process.argv.includes('--tshark');
-  console.log(`node ${process.version}, ${pin ? 'every pass pinned to CPU 1 (taskset -c 1)' : 'not pinned'}, median of ${repeat} runs; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`node ${process.version}, ${pin ? 'every pass pinned to CPU 1 (taskset -c 1)' : 'not pinned'}, median of ${repeat} runs, each after ${WARMUP} unmeasured passes; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   for (const mix of ['mixed', 'minimum'] as Mix[]) {
     const file = `${ROOT}.bench/agent-${mix}-v${MIX_VERSION}-${packets}.pcap`;
     const t0 = Date.now();
@@ -272,7 +283,7 @@ async function main(): Promise<void> {
     const size = statSync(file).size;
     console.log(`\n${mix === 'mixed' ? 'Mixed traffic' : 'Minimum-size frames (60 B)'}: ${file}`);
     console.log(`${fmt(packets)} packets, ${(size / 1e6).toFixed(1)} MB, ${(size / packets - 16).toFixed(0)} B/frame on average (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-    const phases: Phase[] = mix === 'mixed' ? ['read', 'decode', 'avsc', 'codec', 'stream', 'fused', 'pipeline'] : ['read', 'decode', 'codec', 'stream', 'fused', 'pipeline'];
+    const phases: Phase[] = mix === 'mixed' ? ['read', 'decode', 'avsc', 'codec', 'stream', 'fused', 'pipeline', 'cold'] : ['read', 'decode', 'codec', 'stream', 'fused', 'pipeline', 'cold'];
     const t = measure(file, packets, phases, repeat, pin, withTshark && mix === 'mixed');
     print(t, packets);
     const e = t.results.get('stream')![0];
@@ -294,7 +305,7 @@ async function countedPasses(packets: number): Promise<void> {
   for (const mix of ['mixed', 'minimum'] as Mix[]) {
     const file = `${ROOT}.bench/agent-${mix}-v${MIX_VERSION}-${packets}.pcap`;
     ensureMixedCapture(file, packets, 1, mix);
-    const count = (phase: Phase) => countInstructions([...process.execArgv, fileURLToPath(import.meta.url), '--phase', phase, '--file', file]);
+    const count = (phase: Phase) => countInstructions([...process.execArgv, fileURLToPath(import.meta.url), '--phase', phase, '--file', file, '--partitions', String(PIPELINE_PARTITIONS), '--warmup', '0']);
     const [fused, pipeline] = await Promise.all([count('fused'), count('pipeline')]);
     const M = (n: number) => `${fmt(Math.round(n / 1e6))} M (${fmt(n / packets)} per frame)`;
     console.log(`  ${mix}, ${fmt(packets)} frames: FrameBatchWriter ${M(fused.instructions)}, FramePipeline ${M(pipeline.instructions)}`);
