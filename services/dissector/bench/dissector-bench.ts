@@ -17,7 +17,9 @@
  * one core (`taskset -c 0`; --no-pin to skip) for a per-worker figure.
  *
  * Options: --records N (default 1000000), --telemetry SHARE (0.35),
- * --batch N (1000 records per message), --seed N, --no-tshark, --path
+ * --batch N (1000 records per message), --seed N, --no-tshark, --warmup N
+ * (unmeasured passes over the whole capture with a throwaway Dissector
+ * before the measured one: 1; 0 warms up on the first chunk only), --path
  * message|batch, --avsc (batch path with avsc's generic codec instead of the
  * dissector's compiled one, to compare).
  *
@@ -48,6 +50,8 @@ const SHARE = Number(arg('telemetry', '0.35'));
 const BATCH = Number(arg('batch', '1000'));
 const SEED = Number(arg('seed', '7'));
 const TSHARK = !process.argv.includes('--no-tshark');
+/** Unmeasured passes over the whole capture before the measured one (`--warmup N`). */
+const WARMUP = Number(arg('warmup', '1'));
 const CAPTURES = process.env.STREAMLENS_CAPTURES_DIR ?? CAPTURES_DIR;
 const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
 /** PacketBatch messages prepared ahead of the clock at a time. */
@@ -244,18 +248,26 @@ async function main(): Promise<void> {
   if (process.env.STREAMLENS_BENCH_PINNED) console.log('pinned to CPU 0 (taskset -c 0)');
   console.log(`dissector benchmark: ${RECORDS} records, ${Math.round(SHARE * 100)} % telemetry, ${BATCH} records per message, ` +
     (MESSAGE_PATH ? 'message path (MessageDissector, as the worker runs)' : `batch path, ${AVSC ? 'avsc codec' : 'compiled codec'}`));
-  console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores visible)`);
+  console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores visible); ` +
+    (WARMUP > 0 ? `${WARMUP} unmeasured pass(es) over the capture first` : 'warm-up on the first chunk only'));
   const loadStart = loadavg()[0];
   const mix = await ensureMix(BENCH_DIR, CAPTURES, { records: RECORDS, telemetryShare: SHARE, seed: SEED });
   const fileBytes = statSync(mix.path).size;
   console.log(`input: ${mix.path} (${(fileBytes / 1e6).toFixed(0)} MB)`);
 
-  // Warm-up (JIT, inline caches) on the first chunk with a throwaway Dissector, as a
-  // long-running worker is; then the measured run over the whole capture.
-  const warm = messageChunks(mix.path);
-  const first = await warm.next();
-  await warm.return(undefined);
-  if (!first.done) process1(new Dissector(), first.value, null);
+  // Warm-up (JIT, inline caches) as a long-running worker is: WARMUP passes over the whole capture with a throwaway
+  // Dissector (with 0, the first chunk only, as before 2026-11-24); then the measured run, a new Dissector over it all.
+  if (WARMUP > 0) {
+    for (let w = 0; w < WARMUP; w++) {
+      const wd = new Dissector();
+      for await (const chunk of messageChunks(mix.path)) process1(wd, chunk, null);
+    }
+  } else {
+    const warm = messageChunks(mix.path);
+    const first = await warm.next();
+    await warm.return(undefined);
+    if (!first.done) process1(new Dissector(), first.value, null);
+  }
 
   const d = new Dissector();
   const t: Totals = { records: 0, bytesIn: 0, bytesOut: 0, decodeMs: 0, dissectMs: 0, encodeMs: 0, cpuMs: 0, families: new Map() };
