@@ -193,8 +193,13 @@ function timeShell(line: string, pin: boolean): { seconds: number; cpuSeconds: n
   return { seconds: real, cpuSeconds: user + sys };
 }
 
+/** A child's arguments after node's: this script measuring one phase of `file` after `warmup` unmeasured passes. */
+function childArgs(phase: Phase, file: string, warmup: number): string[] {
+  return [SELF, '--phase', phase, '--file', file, '--partitions', String(PIPELINE_PARTITIONS), '--warmup', String(warmup)];
+}
+
 function child(phase: Phase, file: string, pin: boolean): PhaseResult {
-  const cmd = pinned([process.execPath, ...process.execArgv, SELF, '--phase', phase, '--file', file, '--partitions', String(PIPELINE_PARTITIONS), '--warmup', phase === 'cold' ? '0' : String(WARMUP)], pin); // the parent's V8 flags
+  const cmd = pinned([process.execPath, ...process.execArgv, ...childArgs(phase, file, phase === 'cold' ? 0 : WARMUP)], pin); // the parent's V8 flags
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`phase ${phase} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PhaseResult;
@@ -305,7 +310,7 @@ async function countedPasses(packets: number): Promise<void> {
   for (const mix of ['mixed', 'minimum'] as Mix[]) {
     const file = `${ROOT}.bench/agent-${mix}-v${MIX_VERSION}-${packets}.pcap`;
     ensureMixedCapture(file, packets, 1, mix);
-    const count = (phase: Phase) => countInstructions([...process.execArgv, fileURLToPath(import.meta.url), '--phase', phase, '--file', file, '--partitions', String(PIPELINE_PARTITIONS), '--warmup', '0']);
+    const count = (phase: Phase) => countInstructions([...process.execArgv, ...childArgs(phase, file, 0)]);
     const [fused, pipeline] = await Promise.all([count('fused'), count('pipeline')]);
     const M = (n: number) => `${fmt(Math.round(n / 1e6))} M (${fmt(n / packets)} per frame)`;
     console.log(`  ${mix}, ${fmt(packets)} frames: FrameBatchWriter ${M(fused.instructions)}, FramePipeline ${M(pipeline.instructions)}`);

@@ -8,10 +8,12 @@
 import { copyByWords } from '@streamlens/common';
 
 export class PacketBytes {
-  private src: DataView;
+  private body!: Buffer;
+  private spans!: readonly number[];
+  private src!: DataView;
   /** The body's memory and offset in it (a Buffer's `buffer` getter is a runtime call). */
-  private srcMem: ArrayBuffer;
-  private srcOffset: number;
+  private srcMem!: ArrayBuffer;
+  private srcOffset = 0;
   /** The last target buffer and a view of it (a writer keeps its buffer until it grows). */
   private dst: Buffer = EMPTY;
   private dstView: DataView = viewOf(EMPTY);
@@ -20,10 +22,8 @@ export class PacketBytes {
   private tailStart = 0;
   private tail = -1;
 
-  constructor(private body: Buffer, private spans: readonly number[]) {
-    this.src = viewOf(body);
-    this.srcMem = body.buffer as ArrayBuffer;
-    this.srcOffset = body.byteOffset;
+  constructor(body: Buffer, spans: readonly number[]) {
+    this.reset(body, spans);
   }
 
   /** Point at another body (the spans array may be the reader's, reused). */
