@@ -130,3 +130,49 @@ describe('compileRowEncoder', () => {
     expect(() => e.encode([{ agent_id: 'a', n: 1 }, { agent_id: 'b' }])).toThrow(RowBinaryMismatch);
   });
 });
+
+describe('compileRowEncoder, integers stored in the row loop', () => {
+  // Every type the loop stores itself, under the wrappers that keep the encoding, between columns it does not.
+  const types = ['UInt8', 'Int8', 'UInt16', 'Int16', 'UInt32', 'Int32', 'UInt64', 'Int64', 'LowCardinality(UInt16)',
+    'SimpleAggregateFunction(max, UInt64)', 'SimpleAggregateFunction(min, Int64)', 'String', 'Nullable(UInt32)', 'IPv6', 'Float64'];
+  const table = types.map((type, i) => ({ name: `c${i}`, type, default_type: '' }));
+  const names = table.map((c) => c.name);
+  const values: Record<string, unknown[]> = {
+    UInt8: [0, 1, 255, -0], Int8: [-128, -1, 0, 127], UInt16: [0, 0x88f7, 65535], Int16: [-32768, -2, 32767], UInt32: [0, 0xdeadbeef, 4294967295],
+    Int32: [-2147483648, -1, 2147483647], UInt64: [0, 4294967295, 4294967296, 2 ** 53 - 1, '1732000000123456789', 18446744073709551615n],
+    Int64: [-1, -2147483648, -2147483649, 2147483648, -(2 ** 53) + 1, '-9223372036854775808'],
+    String: ['', 'PTP-Sync', 'é'.repeat(70)], 'Nullable(UInt32)': [null, 7], IPv6: ['::1', '::ffff:10.0.0.1'], Float64: [0.5, -1e300],
+  };
+  const pick = (type: string, k: number): unknown => {
+    const key = type in values ? type : type.includes('UInt16') ? 'UInt16' : type.includes('UInt64') ? 'UInt64' : 'Int64';
+    const list = values[key];
+    return list[k % list.length];
+  };
+  const byEncoders = (rows: Record<string, unknown>[]): string => rows.map((r) => types.map((t, i) => encode(t, r[`c${i}`])).join('')).join('');
+
+  it('writes what the per-type encoders write, for values stored inline and values that are not', () => {
+    const e = compileRowEncoder(names, table)!;
+    const rows: Record<string, unknown>[] = [];
+    for (let k = 0; k < 60; k++) rows.push(Object.fromEntries(types.map((t, i) => [`c${i}`, pick(t, k + i)])));
+    expect(e.encode(rows).toString('hex')).toBe(byEncoders(rows));
+    // A buffer that must grow mid-row (long strings between inline columns).
+    const wide = rows.map((r) => ({ ...r, c11: 'x'.repeat(5000) }));
+    expect(e.encode(wide).toString('hex')).toBe(byEncoders(wide));
+  });
+
+  it('makes room for the inline columns of a row when the row before it filled the buffer exactly', () => {
+    const e = compileRowEncoder(['n', 's'], [{ name: 'n', type: 'UInt64' }, { name: 's', type: 'String' }])!;
+    // The body starts with 64 bytes: the first row takes 8 + 1 + 55 of them, the second row's 8 inline bytes need more.
+    const rows = [{ n: 1, s: 'a'.repeat(55) }, { n: 2, s: 'b' }];
+    expect(e.encode(rows).toString('hex')).toBe(rows.map((r) => encode('UInt64', r.n) + encode('String', r.s)).join(''));
+  });
+
+  it('refuses what the encoders refuse, inline types included', () => {
+    const e = compileRowEncoder(names, table)!;
+    const good = Object.fromEntries(types.map((t, i) => [`c${i}`, pick(t, 0)]));
+    for (const [col, bad] of [['c0', 256], ['c1', -129], ['c2', 1.5], ['c3', '1'], ['c4', -1], ['c5', 2 ** 31], ['c6', -1], ['c7', 0.5],
+      ['c6', undefined], ['c7', null], ['c8', 70_000]] as [string, unknown][]) {
+      expect(() => e.encode([good, { ...good, [col]: bad }]), `${col} ${String(bad)}`).toThrow(RowBinaryMismatch);
+    }
+  });
+});

@@ -407,6 +407,68 @@ export interface RowEncoder {
 }
 
 /**
+ * Columns whose common values are written in the row loop itself, without a
+ * call: integers that fit 32 bits (counters, ports, sizes). `test` is true
+ * exactly for the numbers the column's encoder would write as `stores` does;
+ * anything else goes to the encoder, which writes it or refuses it.
+ */
+const INLINE: Record<string, { bytes: number; test: (v: string) => string; stores: (v: string) => string[] }> = {
+  UInt8: { bytes: 1, test: (v) => `(${v} & 0xff) === ${v}`, stores: (v) => [v] },
+  Int8: { bytes: 1, test: (v) => `((${v} << 24) >> 24) === ${v}`, stores: (v) => [v] },
+  UInt16: { bytes: 2, test: (v) => `(${v} & 0xffff) === ${v}`, stores: (v) => [v, `${v} >>> 8`] },
+  Int16: { bytes: 2, test: (v) => `((${v} << 16) >> 16) === ${v}`, stores: (v) => [v, `${v} >>> 8`] },
+  UInt32: { bytes: 4, test: (v) => `(${v} >>> 0) === ${v}`, stores: (v) => [v, `${v} >>> 8`, `${v} >>> 16`, `${v} >>> 24`] },
+  Int32: { bytes: 4, test: (v) => `(${v} | 0) === ${v}`, stores: (v) => [v, `${v} >>> 8`, `${v} >>> 16`, `${v} >>> 24`] },
+  UInt64: { bytes: 8, test: (v) => `(${v} >>> 0) === ${v}`, stores: (v) => [v, `${v} >>> 8`, `${v} >>> 16`, `${v} >>> 24`, '0', '0', '0', '0'] },
+  Int64: {
+    bytes: 8, test: (v) => `(${v} | 0) === ${v}`,
+    stores: (v) => [v, `${v} >>> 8`, `${v} >>> 16`, `${v} >>> 24`, `${v} >> 31`, `${v} >> 31`, `${v} >> 31`, `${v} >> 31`],
+  },
+};
+
+/** The stored type under LowCardinality and SimpleAggregateFunction (the wrappers that do not change the encoding). */
+function storedType(type: string): string {
+  const t = type.trim();
+  const lc = unwrap(t, 'LowCardinality');
+  if (lc !== null) return storedType(lc);
+  const saf = unwrap(t, 'SimpleAggregateFunction');
+  if (saf !== null && saf.indexOf(',') > 0) return storedType(saf.slice(saf.indexOf(',') + 1));
+  return t;
+}
+
+/**
+ * The loop writing every row: one straight line of property reads (the rows
+ * of a table share one shape). INLINE columns are stored into the buffer
+ * directly; room for all of a row's inline bytes is made once, and again
+ * after each encoder call (which may grow the buffer).
+ */
+function rowLoop(names: readonly string[], types: readonly string[]): string {
+  const inline = types.map((t) => INLINE[storedType(t)]);
+  const after: number[] = [];
+  let rest = 0;
+  for (let i = names.length - 1; i >= 0; i--) {
+    after[i] = rest;
+    rest += inline[i]?.bytes ?? 0;
+  }
+  const lines = ['for (let i = 0; i < rows.length; i++) {', '  const r = rows[i];', `  w.ensure(${rest});`, '  let b = w.buf;', '  let p = w.pos;'];
+  names.forEach((name, i) => {
+    const v = `v${i}`;
+    const call = `w.pos = p; E[${i}](w, ${v}); w.ensure(${after[i]}); b = w.buf; p = w.pos;`;
+    lines.push(`  const ${v} = r[${JSON.stringify(name)}];`);
+    const k = inline[i];
+    if (k === undefined) {
+      lines.push(`  ${call}`);
+      return;
+    }
+    const stores = k.stores(v).map((x, j) => `b[p + ${j}] = ${x};`).join(' ');
+    // typeof first: the bit operators throw on a bigint, which the encoder takes.
+    lines.push(`  if (typeof ${v} === 'number' && ${k.test(v)}) { ${stores} p += ${k.bytes}; }`, `  else { ${call} }`);
+  });
+  lines.push('  w.pos = p;', '}');
+  return lines.join('\n');
+}
+
+/**
  * An encoder writing `names` (properties of every row, in this order) with
  * the types of `table`'s columns; null when a name is not an insertable
  * column or has a type this module does not write.
@@ -421,9 +483,7 @@ export function compileRowEncoder(names: readonly string[], table: readonly (Col
     if (!e) return null;
     encoders.push(e);
   }
-  // One straight line of property reads per row: the rows of a table share one shape.
-  const body = names.map((n, i) => `E[${i}](w, r[${JSON.stringify(n)}]);`).join(' ');
-  const writeRows = generatedFunction(['E', 'w', 'rows'], `for (let i = 0; i < rows.length; i++) { const r = rows[i]; ${body} }`) as
+  const writeRows = generatedFunction(['E', 'w', 'rows'], rowLoop(names, names.map((n) => byName.get(n)!.type))) as
     (e: Encode[], w: RowBinaryWriter, rows: readonly object[]) => void;
   return {
     columns: [...names],
