@@ -175,4 +175,13 @@ describe('compileRowEncoder, integers stored in the row loop', () => {
       expect(() => e.encode([good, { ...good, [col]: bad }]), `${col} ${String(bad)}`).toThrow(RowBinaryMismatch);
     }
   });
+
+  it('writes each IPv6 text right when rows repeat, alternate and change hosts', () => {
+    const e = compileRowEncoder(['a'], [{ name: 'a', type: 'IPv6' }])!;
+    const texts = ['::ffff:10.0.0.1', '::ffff:10.0.0.1', ['::ffff:10.0.', '0.1'].join(''), '2001:db8::1', '::ffff:10.0.0.1', '::ffff:10.0.0.2', '::1', '::1'];
+    const rows = texts.map((a) => ({ a }));
+    expect(e.encode(rows).toString('hex')).toBe(texts.map((t) => encode('IPv6', t)).join(''));
+    expect(() => e.encode([{ a: '::ffff:10.0.0.2' }, { a: '' }])).toThrow(RowBinaryMismatch);
+    expect(() => e.encode([{ a: '::1' }, { a: '::1%eth0' }])).toThrow(RowBinaryMismatch);
+  });
 });

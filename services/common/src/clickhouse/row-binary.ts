@@ -324,17 +324,35 @@ export function parseIpv6(s: string, out: Buffer, at: number): boolean {
   return true;
 }
 
-const encodeIpv6: Encode = (w, v) => {
-  w.ensure(16);
-  if (typeof v === 'string') {
-    if (!parseIpv6(v, w.buf, w.pos)) mismatch('IPv6', v);
-  } else if (Buffer.isBuffer(v) && v.length === 16) {
-    v.copy(w.buf, w.pos);
-  } else {
-    mismatch('IPv6', v);
-  }
-  w.pos += 16;
-};
+/**
+ * IPv6 text or 16 bytes. Each column's encoder keeps the last text it parsed:
+ * consecutive rows often name the same host (a capture point's streams,
+ * a busy server's flows), and comparing the text costs far less than parsing it.
+ */
+function ipv6Encoder(): Encode {
+  let lastText = '';
+  const lastBytes = Buffer.alloc(16);
+  return (w, v) => {
+    w.ensure(16);
+    if (typeof v === 'string') {
+      const b = w.buf;
+      const p = w.pos;
+      if (v === lastText && v !== '') {
+        for (let i = 0; i < 16; i++) b[p + i] = lastBytes[i];
+      } else if (parseIpv6(v, b, p)) {
+        for (let i = 0; i < 16; i++) lastBytes[i] = b[p + i];
+        lastText = v;
+      } else {
+        mismatch('IPv6', v);
+      }
+    } else if (Buffer.isBuffer(v) && v.length === 16) {
+      v.copy(w.buf, w.pos);
+    } else {
+      mismatch('IPv6', v);
+    }
+    w.pos += 16;
+  };
+}
 
 function arrayEncoder(item: Encode): Encode {
   return (w, v) => {
@@ -394,7 +412,7 @@ export function encoderForType(type: string): Encode | null {
     case 'Float64': return encodeF64;
     case 'Float32': return encodeF32;
     case 'String': return encodeString;
-    case 'IPv6': return encodeIpv6;
+    case 'IPv6': return ipv6Encoder();
     default: return null;
   }
 }
