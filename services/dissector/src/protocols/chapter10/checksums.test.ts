@@ -51,6 +51,18 @@ describe('Chapter 10 data checksums', () => {
     });
   }
 
+  it('sums of all-ones data, where every word carries, wrap as the definition says', () => {
+    for (const [flags, width] of [[1, 1], [2, 2], [3, 4]] as const) {
+      for (const len of [64, 1027, 4000, 65536]) {
+        const buf = Buffer.alloc(len + 4, 0xff);
+        storeChecksum(buf, len, reference(buf, 0, len, width), width);
+        expect(dataChecksumOk(buf, 0, len, flags), `width ${width}, len ${len}`).toBe(true);
+        buf[len] ^= 1;
+        expect(dataChecksumOk(buf, 0, len, flags), `wrong sum, width ${width}, len ${len}`).toBe(false);
+      }
+    }
+  });
+
   it('a packet without a data checksum always passes', () => {
     expect(dataChecksumOk(Buffer.from([1, 2, 3, 4]), 0, 4, 0)).toBe(true);
   });
