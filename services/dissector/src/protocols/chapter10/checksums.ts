@@ -57,9 +57,9 @@ export function dataChecksumOk(buf: Buffer, start: number, end: number, flags: n
 
 /**
  * The sum of the LE u32 words modulo 2^32. Aligned words are added as int32
- * with `| 0`, which wraps exactly modulo 2^32 and stays in 32-bit registers
- * (a double accumulator converted every word: ~19 instructions a word
- * against ~5); bytes are added as doubles, exact below 2^53.
+ * with `| 0`, which wraps exactly modulo 2^32 and needs no conversion to a
+ * double per word (callgrind: ~10 % fewer instructions in these sums); bytes
+ * are added as doubles, exact below 2^53.
  */
 function sum32(buf: Buffer, start: number, end: number): number {
   const n = (end - start) >>> 2;
