@@ -121,6 +121,19 @@ describe('stream health edge cases', () => {
     expect(e.flows.reduce((n, r) => n + r.packets, 0)).toBe(399);
   });
 
+  it('a late record counts in the window of the watermark it arrived behind, not of its own stamp', () => {
+    const pa = newPartition(0);
+    // 5.00-8.99 s after the batch's base, one every 10 ms; the 301st stamped at 0 s, when the watermark is at 5.99 s
+    const recs = Array.from({ length: 400 }, (_, i) => ienaRec(i, 5_000_000_000 + i * 10_000_000));
+    recs[300].packet.ts_offset_ns = 0;
+    expect(pa.ingestBatch(batch(recs) as never, 0, 0, 0)).toEqual([{ index: 300, reason: 'late' }]);
+    const rows = pa.seal({ nowMs: 0, idleTimeoutMs: 0, maxKeys: 100, closeAll: true }).health;
+    const base = 1_732_000_010n * 1_000_000_000n;
+    expect(rows.map((r) => [BigInt(r.window_start_ns) - base, r.packets, r.lost])).toEqual([
+      [5_000_000_000n, 101, 0], [6_000_000_000n, 100, 0], [7_000_000_000n, 100, 0], [8_000_000_000n, 99, 0],
+    ]);
+  });
+
   it('sampled batches are not tracked (sequence continuity needs every packet)', () => {
     const shared = { ftIds: new FrameTypeIds(), counters: new IngestCounters() };
     const pa = newPartition(0, {}, shared);
