@@ -1,7 +1,8 @@
 /**
  * Stream health and the alerts topic under crashes: real `streamlens
  * aggregator` processes with alert rules are SIGKILLed at random moments
- * (while consuming, sealing, inserting, publishing alerts or checkpointing),
+ * (while consuming, sealing, inserting, publishing alerts or checkpointing;
+ * twice right after an epoch's intent is recorded, so that a restart replays),
  * restarted, and finally left to finish. The stream-health tables must then
  * hold exactly what a clean run wrote (and the generated truth), and the
  * alerts topic (read_committed) every alert of the table exactly once.
@@ -133,18 +134,33 @@ describe('stream health crash safety', () => {
     const seed = Number(process.env.STREAMLENS_CRASH_SEED ?? Date.now() % 100_000);
     let x = seed;
     const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const kills: number[] = [];
+    /** When each process was killed, as text. */
+    const kills: string[] = [];
+    const intents = async (): Promise<number> => {
+      const [r] = await sql.query<{ i: string }>(`SELECT count() AS i FROM ${killedDb}.aggregator_intents`).catch(() => [{ i: '0' }]);
+      return Number(r.i);
+    };
     for (let i = 0; i < 5; i++) {
       const p = aggregator(killed, killedDb, `${killed}-g`, config);
       await waitFor('the restarted aggregator to consume', async () => consuming.has(p.pid!), 60_000, 50);
-      const delay = Math.floor(rand() * 1500);
-      kills.push(delay);
-      await new Promise((r) => setTimeout(r, delay));
+      if (i === 0 || i === 2) {
+        // Right after it records a new epoch's intent, before its next checkpoint (every 400 ms) can cover it:
+        // the restart must then replay. Random moments alone may all land after a checkpoint (they did once the
+        // inserts got faster). By the third process the input may all be sealed: then it is killed after 5 s.
+        const before = await intents();
+        const fresh = await waitFor('a new epoch intent', async () => (await intents()) > before, i === 0 ? 60_000 : 5_000, 10)
+          .then(() => true, () => false);
+        kills.push(fresh ? 'a new intent' : 'no new intent in 5 s');
+      } else {
+        const delay = Math.floor(rand() * 1500);
+        kills.push(`${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
       p.kill('SIGKILL');
       await exited(p);
     }
     const last = aggregator(killed, killedDb, `${killed}-g`, config);
-    await waitFor(`the killed run (seed ${seed}, kills after ${kills.join(', ')} ms)`, async () => JSON.stringify(await counts(killedDb)) === JSON.stringify(want), 240_000, 500)
+    await waitFor(`the killed run (seed ${seed}, kills after ${kills.join(', ')})`, async () => JSON.stringify(await counts(killedDb)) === JSON.stringify(want), 240_000, 500)
       .catch(async (err) => { throw new Error(`${(err as Error).message}: ${await counts(killedDb)} of ${want}\n${last.err()}`); });
     last.kill('SIGTERM');
     await exited(last);
@@ -166,6 +182,6 @@ describe('stream health crash safety', () => {
     expect(topicKilled, `seed ${seed}`).toEqual(table);
     expect(topicClean).toEqual(table);
     // the killed run did replay epochs (otherwise this test proved little)
-    expect(replayedEpochs).toBeGreaterThan(0);
+    expect(replayedEpochs, `seed ${seed}, kills after ${kills.join(', ')}`).toBeGreaterThan(0);
   }, 900_000);
 });
