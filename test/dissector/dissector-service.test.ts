@@ -149,4 +149,26 @@ describe('dissector service', () => {
     expect(frameTypes.get('ch10udp/c10-tools_test.pcap')!).toEqual(new Set(['CH10']));
     expect(frameTypes.has('unexpected')).toBe(false);
   }, 420_000);
+
+  it('stops on a SIGTERM that arrives while it is still starting', async () => {
+    // A worker that was told to stop during start-up used to carry on starting, and then ran for good.
+    const w = spawn(process.execPath, [BIN, 'dissector', '--kafka-brokers', testBrokers().join(','), '--topic-prefix', prefix,
+      '--group-id', `${group}-early-stop`, '--metrics-port', '0', '--session-timeout', '6s', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    workers.push(w);
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start-up line in 30 s: ${err}`)), 30_000);
+      w.stderr!.on('data', (d: Buffer) => {
+        const first = !err.includes('dissector starting');
+        err += d.toString();
+        if (first && err.includes('dissector starting')) {
+          clearTimeout(timer);
+          w.kill('SIGTERM'); // its signal handler is in place by then; start() has just begun
+          resolve();
+        }
+      });
+    });
+    const code = await Promise.race([exited(w), new Promise<string>((r) => setTimeout(() => r('still running 30 s after SIGTERM'), 30_000))]);
+    expect(code, err.slice(-2000)).toBe(0);
+  }, 90_000);
 });

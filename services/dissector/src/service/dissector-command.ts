@@ -49,6 +49,7 @@ export const dissectorCommand: Command = {
         },
       }, logger, config.drainTimeout);
     });
+    logger.info({ group: config.groupId, instance: instanceId }, 'dissector starting');
     await service.start();
     await done;
     return 0;

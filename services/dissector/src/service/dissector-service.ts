@@ -74,6 +74,9 @@ export class DissectorService implements Service {
   private readonly stage: MessageDissector | null;
   private readonly transform: BatchTransform | null;
   private running = false;
+  /** start() in progress or done (stop() waits for it: a SIGTERM during start-up must still stop the worker). */
+  private starting: Promise<void> | null = null;
+  private stopRequested = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -91,8 +94,15 @@ export class DissectorService implements Service {
     return `${hostname()}-${process.pid}`;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  /** Each step checks for a stop() that came meanwhile: the consumer must not start running after it. */
+  private async doStart(): Promise<void> {
     await this.prepareTopics();
+    if (this.stopRequested) return;
     const consumer = this.kafka.consumer({
       groupId: this.config.groupId,
       readUncommitted: false,
@@ -108,7 +118,9 @@ export class DissectorService implements Service {
       void this.releaseProducers(new Set(assignment));
     });
     await consumer.connect();
+    if (this.stopRequested) return;
     await consumer.subscribe({ topic: this.topics.packets, fromBeginning: true });
+    if (this.stopRequested) return;
     this.running = true;
     await consumer.run({
       autoCommit: false,
@@ -248,10 +260,13 @@ export class DissectorService implements Service {
   }
 
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    // kafkajs waits for the batch in flight before stopping.
-    await this.consumer?.stop();
+    this.stopRequested = true;
+    await this.starting?.catch(() => {});
+    if (this.running) {
+      this.running = false;
+      // kafkajs waits for the batch in flight before stopping.
+      await this.consumer?.stop();
+    }
     await this.consumer?.disconnect();
     await this.releaseProducers(new Set());
   }
