@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AvroCodec, SCHEMA_NAMES, type AlertRecord } from '@streamlens/common';
-import { createTopics, publishBatches, waitFor } from '@streamlens/aggregator/testing';
+import { createTopics, publishBatches, waitFor, waitForNewIntent } from '@streamlens/aggregator/testing';
 import { testBrokers, testClickHouseUrl, testKafka, testSqlClient, uniqueName } from '../harness/context.js';
 import { expectedAlerts, telemetryCapture } from '../generators/telemetry-streams.js';
 import { enrichedBatchesOf } from '../generators/telemetry-batches.js';
@@ -136,20 +136,13 @@ describe('stream health crash safety', () => {
     const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
     /** When each process was killed, as text. */
     const kills: string[] = [];
-    const intents = async (): Promise<number> => {
-      const [r] = await sql.query<{ i: string }>(`SELECT count() AS i FROM ${killedDb}.aggregator_intents`).catch(() => [{ i: '0' }]);
-      return Number(r.i);
-    };
     for (let i = 0; i < 5; i++) {
       const p = aggregator(killed, killedDb, `${killed}-g`, config);
       await waitFor('the restarted aggregator to consume', async () => consuming.has(p.pid!), 60_000, 50);
       if (i === 0 || i === 2) {
-        // Right after it records a new epoch's intent, before its next checkpoint (every 400 ms) can cover it:
-        // the restart must then replay. Random moments alone may all land after a checkpoint (they did once the
-        // inserts got faster). By the third process the input may all be sealed: then it is killed after 5 s.
-        const before = await intents();
-        const fresh = await waitFor('a new epoch intent', async () => (await intents()) > before, i === 0 ? 60_000 : 5_000, 10)
-          .then(() => true, () => false);
+        // Right after a new epoch's intent (checkpoints every 400 ms; random moments alone once replayed nothing).
+        // By the third process the input may all be sealed: then it is killed after 5 s.
+        const fresh = await waitForNewIntent(sql, killedDb, i === 0 ? 60_000 : 5_000);
         kills.push(fresh ? 'a new intent' : 'no new intent in 5 s');
       } else {
         const delay = Math.floor(rand() * 1500);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBrokers, testClickHouseUrl, testKafka, testSqlClient, uniqueName } from '../../../test/harness/context.js';
 import { flightTestScenario, prng, routeIntoBatches } from './testing/synthetic-traffic.js';
-import { createTopics, publishBatches, waitFor } from './testing/enriched-topic.js';
+import { createTopics, publishBatches, waitFor, waitForNewIntent } from './testing/enriched-topic.js';
 import { snapshotTables } from './testing/table-snapshot.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/streamlens.js', import.meta.url));
@@ -113,21 +113,14 @@ describe('aggregator crash safety', () => {
     const rand = prng(Number(process.env.STREAMLENS_CRASH_SEED ?? Date.now() % 100_000));
     /** When each process was killed, as text. */
     const kills: string[] = [];
-    const intents = async (): Promise<number> => {
-      const [r] = await sql.query<{ i: string }>(`SELECT count() AS i FROM ${crashed}.aggregator_intents`).catch(() => [{ i: '0' }]);
-      return Number(r.i);
-    };
     for (let i = 0; i < 6; i++) {
       const p = aggregator(prefix, crashed, group);
       // kill once it consumes (after the dead predecessor's session expired), at a random moment after that
       await waitFor('the restarted aggregator to consume', async () => consuming.has(p.pid!), 60_000, 50);
       if (i === 0 || i === 2) {
-        // Right after it records a new epoch's intent, before its next checkpoint (every 400 ms) can cover
-        // it: the restart must then replay. Random moments alone may all land after a checkpoint.
-        // (by the third process the input may all be sealed already: then it is killed after 5 s)
-        const before = await intents();
-        const fresh = await waitFor('a new epoch intent', async () => (await intents()) > before, i === 0 ? 60_000 : 5_000, 10)
-          .then(() => true, () => false);
+        // Right after a new epoch's intent (checkpoints every 400 ms); by the third process the input may all be
+        // sealed already: then it is killed after 5 s.
+        const fresh = await waitForNewIntent(sql, crashed, i === 0 ? 60_000 : 5_000);
         kills.push(fresh ? 'a new intent' : 'no new intent in 5 s');
       } else {
         const delay = Math.floor(rand() * 1200);

@@ -4,7 +4,7 @@
  * single-object messages, one partition per routing key).
  */
 import type { Kafka } from 'kafkajs';
-import { AvroCodec, SCHEMA_NAMES } from '@streamlens/common';
+import { AvroCodec, SCHEMA_NAMES, type SqlClient } from '@streamlens/common';
 import type { RoutedBatch } from './synthetic-traffic.js';
 
 export async function createTopics(kafka: Kafka, topics: { topic: string; partitions: number }[]): Promise<void> {
@@ -83,4 +83,19 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+}
+
+/**
+ * Wait until the aggregator writing `database` records a new epoch intent
+ * (true) or `timeoutMs` passes (false). A SIGKILL right then lands before
+ * its next checkpoint can cover that epoch, so the restart must replay it;
+ * random kill moments alone may all land after a checkpoint.
+ */
+export async function waitForNewIntent(sql: SqlClient, database: string, timeoutMs: number): Promise<boolean> {
+  const intents = async (): Promise<number> => {
+    const [r] = await sql.query<{ i: string }>(`SELECT count() AS i FROM ${database}.aggregator_intents`).catch(() => [{ i: '0' }]);
+    return Number(r.i);
+  };
+  const before = await intents();
+  return waitFor('a new epoch intent', async () => (await intents()) > before, timeoutMs, 10).then(() => true, () => false);
 }

@@ -330,14 +330,14 @@ export function parseIpv6(s: string, out: Buffer, at: number): boolean {
  * a busy server's flows), and comparing the text costs far less than parsing it.
  */
 function ipv6Encoder(): Encode {
-  let lastText = '';
+  let lastText: string | null = null;
   const lastBytes = Buffer.alloc(16);
   return (w, v) => {
     w.ensure(16);
     if (typeof v === 'string') {
       const b = w.buf;
       const p = w.pos;
-      if (v === lastText && v !== '') {
+      if (v === lastText) {
         for (let i = 0; i < 16; i++) b[p + i] = lastBytes[i];
       } else if (parseIpv6(v, b, p)) {
         for (let i = 0; i < 16; i++) lastBytes[i] = b[p + i];
@@ -381,15 +381,8 @@ function unwrap(t: string, name: string): string | null {
 
 /** The encoder of a ClickHouse type, or null when this module does not write it. */
 export function encoderForType(type: string): Encode | null {
-  const t = type.trim();
-  const lc = unwrap(t, 'LowCardinality');
-  if (lc !== null) return encoderForType(lc);
-  const saf = unwrap(t, 'SimpleAggregateFunction');
-  if (saf !== null) {
-    // SimpleAggregateFunction(name, T): T is what is stored; the name has no commas or parentheses
-    const comma = saf.indexOf(',');
-    return comma < 0 || /[()]/.test(saf.slice(0, comma)) ? null : encoderForType(saf.slice(comma + 1));
-  }
+  const t = storedType(type);
+  if (t === null) return null;
   const nullable = unwrap(t, 'Nullable');
   if (nullable !== null) {
     const inner = encoderForType(nullable);
@@ -444,13 +437,21 @@ const INLINE: Record<string, { bytes: number; test: (v: string) => string; store
   },
 };
 
-/** The stored type under LowCardinality and SimpleAggregateFunction (the wrappers that do not change the encoding). */
-function storedType(type: string): string {
+/**
+ * The stored type under LowCardinality and SimpleAggregateFunction (wrappers
+ * that do not change the encoding); null for a SimpleAggregateFunction this
+ * module does not read.
+ */
+function storedType(type: string): string | null {
   const t = type.trim();
   const lc = unwrap(t, 'LowCardinality');
   if (lc !== null) return storedType(lc);
   const saf = unwrap(t, 'SimpleAggregateFunction');
-  if (saf !== null && saf.indexOf(',') > 0) return storedType(saf.slice(saf.indexOf(',') + 1));
+  if (saf !== null) {
+    // SimpleAggregateFunction(name, T): T is what is stored; the name has no commas or parentheses
+    const comma = saf.indexOf(',');
+    return comma < 0 || /[()]/.test(saf.slice(0, comma)) ? null : storedType(saf.slice(comma + 1));
+  }
   return t;
 }
 
@@ -461,7 +462,7 @@ function storedType(type: string): string {
  * after each encoder call (which may grow the buffer).
  */
 function rowLoop(names: readonly string[], types: readonly string[]): string {
-  const inline = types.map((t) => INLINE[storedType(t)]);
+  const inline = types.map((t) => INLINE[storedType(t) ?? '']);
   const after: number[] = [];
   let rest = 0;
   for (let i = names.length - 1; i >= 0; i--) {
