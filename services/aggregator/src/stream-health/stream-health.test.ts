@@ -134,6 +134,24 @@ describe('stream health edge cases', () => {
     ]);
   });
 
+  it('rows of one window come out in the streams\' order, whatever order they arrived in (a replay cuts the same blocks)', () => {
+    const rec = (src: string, key: number, offsetNs: number) => {
+      const r = ienaRec(1, offsetNs);
+      r.packet.src_ip = ip4(src);
+      r.iena!.key = key;
+      return r;
+    };
+    const streams: [string, number][] = [['10.1.1.2', 7], ['10.1.1.1', 9], ['10.1.1.1', 7], ['192.168.0.1', 1]];
+    const order = (arrival: [string, number][]) => {
+      const pa = newPartition(0, {});
+      pa.ingestBatch(batch(arrival.map(([src, key], i) => rec(src, key, i * 1000))) as never, 0, 0, 0);
+      return pa.seal({ nowMs: 0, idleTimeoutMs: 0, maxKeys: 100, closeAll: true }).health.map((r) => `${r.src_ip}/${r.stream_id}`);
+    };
+    const want = ['::ffff:10.1.1.1/7', '::ffff:10.1.1.1/9', '::ffff:10.1.1.2/7', '::ffff:192.168.0.1/1'];
+    expect(order(streams)).toEqual(want);
+    expect(order([...streams].reverse())).toEqual(want);
+  });
+
   it('sampled batches are not tracked (sequence continuity needs every packet)', () => {
     const shared = { ftIds: new FrameTypeIds(), counters: new IngestCounters() };
     const pa = newPartition(0, {}, shared);

@@ -18,7 +18,7 @@ import { reduceSeq, SeqVerdict } from './sequence-tracker.js';
 import { silenceThreshold, typicalAfter } from './typical-interval.js';
 import {
   AddrFamily, isPtpResponse, kindBits, PTP_ANNOUNCE, PTP_DELAY_REQ, PTP_DELAY_RESP, PTP_FOLLOW_UP, PTP_PDELAY_REQ, PTP_PDELAY_RESP,
-  PTP_PDELAY_RESP_FOLLOW_UP, PTP_SYNC, Stream, StreamKind, streamKeyText, StreamTable, v4Tail,
+  PTP_PDELAY_RESP_FOLLOW_UP, PTP_SYNC, compareStreams, Stream, StreamKind, streamKeyText, StreamTable, v4Tail,
 } from './streams.js';
 import { advertisedIntervalNs, LOG_INTERVAL_NONE, recycleWindow, streamHealthRow, takeWindow, type StreamHealthRow, type StreamWindow } from './stream-window.js';
 import { PendingRequests, Waiting } from './ptp-pairing.js';
@@ -49,7 +49,7 @@ export class HealthCounters {
   tmatsRows = 0;
   alertsFired = 0;
   alertsResolved = 0;
-  /** Records not tracked because their batch was sampled (1 in N > 1). */
+  /** IENA / Chapter 10 / PTP records not tracked because their batch was sampled (1 in N > 1). */
   sampledSkipped = 0;
   /** IENA / Chapter 10 records without usable IP addresses (no stream). */
   noAddress = 0;
@@ -64,6 +64,10 @@ export interface HealthOutput {
 }
 
 const PTP_TWO_STEP = 0x0200;
+
+function byWindowThenStream(a: StreamWindow, b: StreamWindow): number {
+  return a.index - b.index || compareStreams(a.stream, b.stream);
+}
 const MGMT_RESPONSE = 2;
 const MGMT_ACKNOWLEDGE = 4;
 
@@ -464,7 +468,7 @@ export class CapturePointHealth {
       for (const w of set) closing.push(w);
       this.windows.delete(idx);
     }
-    closing.sort((a, b) => a.index - b.index || (a.stream.key < b.stream.key ? -1 : a.stream.key > b.stream.key ? 1 : 0));
+    closing.sort(byWindowThenStream);
     for (const w of closing) this.emit(w, out);
     const tm = out.tmats.length;
     this.tmats.close(closeIdx, this.agentId, this.iface, this.grid, out.tmats);

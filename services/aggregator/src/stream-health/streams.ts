@@ -127,6 +127,36 @@ export function streamKeyText(s: Stream): string {
   return `${STREAM_KIND_NAMES[s.kind]}|${streamSrcText(s)}|${streamDstText(s)}|${s.id}`;
 }
 
+/**
+ * The canonical order of streams (rows of one window are emitted in it, so a
+ * replayed epoch cuts the same insert blocks): by kind, then the identity's
+ * numbers, addresses and clock identity. Reads the fields, not the key text:
+ * a seal sorts every window it closes, and comparing keys loaded a string per
+ * side that was rarely in cache.
+ */
+export function compareStreams(a: Stream, b: Stream): number {
+  if (a === b) return 0;
+  if (a.kind !== b.kind) return a.kind - b.kind;
+  if (a.kind === StreamKind.Ptp) {
+    if (a.domain !== b.domain) return a.domain - b.domain;
+    if (a.clockId !== b.clockId) return a.clockId < b.clockId ? -1 : 1;
+    if (a.port !== b.port) return a.port - b.port;
+    if (a.id !== b.id) return a.id - b.id;
+    return (a.keyedByRequester ? 1 : 0) - (b.keyedByRequester ? 1 : 0);
+  }
+  if (a.family !== b.family) return a.family - b.family;
+  if (a.family === AddrFamily.V4) {
+    if (a.src4 !== b.src4) return a.src4 - b.src4;
+    if (a.dst4 !== b.dst4) return a.dst4 - b.dst4;
+  } else if (a.family === AddrFamily.V6) {
+    const c = a.src6!.compare(b.src6!);
+    if (c !== 0) return c;
+    const d = a.dst6!.compare(b.dst6!);
+    if (d !== 0) return d;
+  }
+  return a.id - b.id;
+}
+
 /** Counter width of a kind (the transfer sequence's comes with each record). */
 export function kindBits(kind: StreamKind): number {
   return kind === StreamKind.Ch10Channel ? 8 : 16;
@@ -151,16 +181,21 @@ export class PtpPortStreams {
   constructor(readonly domain: number, readonly port: number) {}
 }
 
-/** Slots of the IPv4 lookup cache (a power of two). */
-const CACHE_SLOTS = 1024;
+/** Slots of the IPv4 lookup cache (powers of two): it starts small and grows with the streams. */
+const CACHE_MIN_SLOTS = 16;
+const CACHE_MAX_SLOTS = 1024;
 
 export class StreamTable {
   private readonly v4 = new Map<number, Stream>();
   /**
    * Direct-mapped cache in front of `v4`, by hash: a capture point's telemetry comes from a few hundred
    * streams at most, so nearly every lookup is one array read and three compares instead of a Map probe.
+   * Sized at about twice the IPv4 streams (up to CACHE_MAX_SLOTS): a capture point (one per partition it
+   * sends to) with a handful of streams does not allocate and promote a large array it never fills.
    */
-  private readonly cache: (Stream | null)[] = new Array<Stream | null>(CACHE_SLOTS).fill(null);
+  private cache: (Stream | null)[] = new Array<Stream | null>(CACHE_MIN_SLOTS).fill(null);
+  private cacheMask = CACHE_MIN_SLOTS - 1;
+  private v4Count = 0;
   private readonly other = new Map<string, Stream>();
   /** clock identity → its (domain, port) entries (usually one). */
   private readonly ptp = new Map<string, PtpPortStreams[]>();
@@ -171,7 +206,7 @@ export class StreamTable {
   /** `src` and `dst` as signed 32-bit integers (common's int32At: small integers in V8, nothing allocated). */
   getV4(src: number, dst: number, tail: number): Stream | undefined {
     const h = streamHash(src, dst, tail);
-    const slot = h & (CACHE_SLOTS - 1);
+    const slot = h & this.cacheMask;
     let s: Stream | null = this.cache[slot];
     if (s !== null && s.mapKey === tail && (s.src4 | 0) === src && (s.dst4 | 0) === dst) return s;
     s = this.v4.get(h) ?? null;
@@ -212,6 +247,11 @@ export class StreamTable {
       const h = streamHash(s.src4, s.dst4, s.mapKey);
       s.chain = this.v4.get(h) ?? null;
       this.v4.set(h, s);
+      if (++this.v4Count > this.cache.length >> 1 && this.cache.length < CACHE_MAX_SLOTS) {
+        // a cache: the larger one starts empty and fills on lookups
+        this.cache = new Array<Stream | null>(this.cache.length * 4).fill(null);
+        this.cacheMask = this.cache.length - 1;
+      }
     } else {
       this.other.set(s.mapKey, s);
     }
@@ -233,7 +273,8 @@ export class StreamTable {
       }
     } else if (typeof s.mapKey === 'number') {
       const h = streamHash(s.src4, s.dst4, s.mapKey);
-      if (this.cache[h & (CACHE_SLOTS - 1)] === s) this.cache[h & (CACHE_SLOTS - 1)] = null;
+      if (this.cache[h & this.cacheMask] === s) this.cache[h & this.cacheMask] = null;
+      this.v4Count--;
       const first = this.v4.get(h);
       if (first === s) {
         if (s.chain) this.v4.set(h, s.chain);
