@@ -118,6 +118,7 @@ export class PtpEvents {
   /** clock identity → its (domain, port) clocks. */
   readonly clocks = new Map<string, ClockState[]>();
   readonly domains = new Map<number, DomainState>();
+  private lastClock: ClockState | null = null;
   /** Newest PTP message time of the capture point. */
   hasTime = false;
   timeSec = 0;
@@ -131,6 +132,15 @@ export class PtpEvents {
   ) {}
 
   clock(domain: number, clockId: string, port: number, create: boolean): ClockState | null {
+    // messages come in runs from one clock: the last one found is checked first
+    const last = this.lastClock;
+    if (last !== null && last.clockId === clockId && last.domain === domain && last.port === port) return last;
+    const c = this.findClock(domain, clockId, port, create);
+    if (c !== null) this.lastClock = c;
+    return c;
+  }
+
+  private findClock(domain: number, clockId: string, port: number, create: boolean): ClockState | null {
     let list = this.clocks.get(clockId);
     if (list) {
       for (let i = 0; i < list.length; i++) {
@@ -218,6 +228,7 @@ export class PtpEvents {
         const c = list[i];
         if (c.silent && diffNs(this.timeSec, this.timeNs, c.lastSec, c.lastNs) >= timeoutNs) {
           for (const d of this.domains.values()) if (d.announcer === c) d.announcer = null;
+          if (this.lastClock === c) this.lastClock = null;
           list.splice(i, 1);
         }
       }

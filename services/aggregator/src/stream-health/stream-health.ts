@@ -65,6 +65,9 @@ export interface HealthOutput {
 
 const PTP_TWO_STEP = 0x0200;
 
+/** Windows a seal closes (scratch, emptied after each use). */
+const closing: StreamWindow[] = [];
+
 function byWindowThenStream(a: StreamWindow, b: StreamWindow): number {
   return a.index - b.index || compareStreams(a.stream, b.stream);
 }
@@ -73,8 +76,11 @@ const MGMT_ACKNOWLEDGE = 4;
 
 export class CapturePointHealth {
   readonly table = new StreamTable();
-  /** Open stream windows by window index. */
-  readonly windows = new Map<number, Set<StreamWindow>>();
+  /**
+   * Open stream windows, in no order: a capture point has a few per stream (the current one and those
+   * the lateness keeps open), so a seal scans them instead of keeping a map of sets by window index.
+   */
+  readonly open: StreamWindow[] = [];
   /** Request streams that may have requests waiting for an answer (emptied ones leave at the next seal: no churn per request). */
   readonly waiting = new Set<Stream>();
   readonly ptp: PtpEvents;
@@ -100,7 +106,7 @@ export class CapturePointHealth {
   }
 
   get openSlots(): number {
-    return this.windows.size + this.tmats.windows.size;
+    return this.open.length + this.tmats.windows.size;
   }
 
   /** Account one accepted record at (sec, ns) in flows window `widx`. */
@@ -362,9 +368,7 @@ export class CapturePointHealth {
   /** Create a window and register it (also used by checkpoint restore). */
   openWindow(s: Stream, idx: number): StreamWindow {
     const w = takeWindow(s, idx);
-    let set = this.windows.get(idx);
-    if (!set) this.windows.set(idx, (set = new Set()));
-    set.add(w);
+    this.open.push(w);
     return w;
   }
 
@@ -462,14 +466,19 @@ export class CapturePointHealth {
     this.ptp.sweep(out.ptpEvents);
     this.counters.ptpEvents += out.ptpEvents.length - before;
 
-    const closing: StreamWindow[] = [];
-    for (const [idx, set] of this.windows) {
-      if (idx >= closeIdx) continue;
-      for (const w of set) closing.push(w);
-      this.windows.delete(idx);
+    const open = this.open;
+    let kept = 0;
+    for (let i = 0; i < open.length; i++) {
+      const w = open[i];
+      if (w.index < closeIdx) closing.push(w);
+      else open[kept++] = w;
     }
-    closing.sort(byWindowThenStream);
-    for (const w of closing) this.emit(w, out);
+    if (kept !== open.length) open.length = kept;
+    if (closing.length > 0) {
+      closing.sort(byWindowThenStream);
+      for (let i = 0; i < closing.length; i++) this.emit(closing[i], out);
+      closing.length = 0;
+    }
     const tm = out.tmats.length;
     this.tmats.close(closeIdx, this.agentId, this.iface, this.grid, out.tmats);
     this.counters.tmatsRows += out.tmats.length - tm;
@@ -535,14 +544,11 @@ export class CapturePointHealth {
     if (s.cur) open.push(s.cur);
     if (s.older) open.push(...s.older);
     open.sort((a, b) => a.index - b.index);
-    for (const w of open) {
-      const set = this.windows.get(w.index);
-      if (set) {
-        set.delete(w);
-        if (set.size === 0) this.windows.delete(w.index);
-      }
-      this.emit(w, out);
-    }
+    const all = this.open;
+    let kept = 0;
+    for (let i = 0; i < all.length; i++) if (all[i].stream !== s) all[kept++] = all[i];
+    all.length = kept;
+    for (const w of open) this.emit(w, out);
     this.table.remove(s);
     this.counters.streamsEvicted++;
     return true;

@@ -178,7 +178,7 @@ export function streamHash(src: number, dst: number, tail: number): number {
 /** The ports of one clock identity: streams by messageType, per (domain, port number). */
 export class PtpPortStreams {
   readonly streams: (Stream | null)[] = new Array<Stream | null>(16).fill(null);
-  constructor(readonly domain: number, readonly port: number) {}
+  constructor(readonly clockId: string, readonly domain: number, readonly port: number) {}
 }
 
 /** Slots of the IPv4 lookup cache (powers of two): it starts small and grows with the streams. */
@@ -199,6 +199,7 @@ export class StreamTable {
   private readonly other = new Map<string, Stream>();
   /** clock identity → its (domain, port) entries (usually one). */
   private readonly ptp = new Map<string, PtpPortStreams[]>();
+  private lastPtp: PtpPortStreams | null = null;
   head: Stream | null = null;
   tail: Stream | null = null;
   size = 0;
@@ -225,6 +226,15 @@ export class StreamTable {
   }
 
   ptpPort(clockId: string, domain: number, port: number, create: boolean): PtpPortStreams | null {
+    // PTP messages come in runs from one port (Sync, Follow_Up, ...): the last entry found is checked first
+    const last = this.lastPtp;
+    if (last !== null && last.clockId === clockId && last.domain === domain && last.port === port) return last;
+    const e = this.findPtpPort(clockId, domain, port, create);
+    if (e !== null) this.lastPtp = e;
+    return e;
+  }
+
+  private findPtpPort(clockId: string, domain: number, port: number, create: boolean): PtpPortStreams | null {
     let list = this.ptp.get(clockId);
     if (list) {
       for (let i = 0; i < list.length; i++) {
@@ -233,7 +243,7 @@ export class StreamTable {
       }
     }
     if (!create) return null;
-    const e = new PtpPortStreams(domain, port);
+    const e = new PtpPortStreams(clockId, domain, port);
     if (!list) this.ptp.set(clockId, (list = []));
     list.push(e);
     return e;
@@ -267,6 +277,7 @@ export class StreamTable {
       if (e && e.streams[s.id] === s) {
         e.streams[s.id] = null;
         if (e.streams.every((x) => x === null)) {
+          if (this.lastPtp === e) this.lastPtp = null;
           list!.splice(list!.indexOf(e), 1);
           if (list!.length === 0) this.ptp.delete(s.clockId);
         }
