@@ -206,13 +206,13 @@ export class PtpEvents {
   /** Clocks silent by the capture point's PTP time (at a seal), in a fixed order. */
   sweep(out: PtpEventRow[]): void {
     if (!this.hasTime) return;
-    const due: ClockState[] = [];
+    let due: ClockState[] | null = null;
     for (const list of this.clocks.values()) {
       for (const c of list) {
-        if (!c.silent && diffNs(this.timeSec, this.timeNs, c.lastSec, c.lastNs) >= this.threshold(c)) due.push(c);
+        if (!c.silent && diffNs(this.timeSec, this.timeNs, c.lastSec, c.lastNs) >= this.threshold(c)) (due ??= []).push(c);
       }
     }
-    if (due.length === 0) return;
+    if (due === null) return;
     due.sort((a, b) => a.lastSec - b.lastSec || a.lastNs - b.lastNs || a.domain - b.domain
       || (a.clockId < b.clockId ? -1 : a.clockId > b.clockId ? 1 : 0) || a.port - b.port);
     for (const c of due) {

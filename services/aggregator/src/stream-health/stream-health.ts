@@ -510,11 +510,15 @@ export class CapturePointHealth {
     w.done = true;
     const s = w.stream;
     if (s.cur === w) s.cur = null;
-    else if (s.older) {
-      const i = s.older.indexOf(w);
-      if (i >= 0) s.older.splice(i, 1);
+    else if (s.older !== null) {
+      // removed in place (splice would allocate the removed part); the emptied list stays for the next windows
+      const older = s.older;
+      const i = older.indexOf(w);
+      if (i >= 0) {
+        for (let j = i + 1; j < older.length; j++) older[j - 1] = older[j];
+        older.pop();
+      }
     }
-    if (s.older && s.older.length === 0) s.older = null;
     recycleWindow(w);
   }
 
@@ -522,7 +526,7 @@ export class CapturePointHealth {
   private expireSilent(newestSec: number, newestNs: number, timeoutNs: number): void {
     let s = this.table.head;
     while (s !== null) {
-      if (s.cur !== null || s.older !== null || (s.pending !== null && s.pending.count > 0)
+      if (s.cur !== null || (s.older !== null && s.older.length > 0) || (s.pending !== null && s.pending.count > 0)
         || diffNs(newestSec, newestNs, s.lastSec, s.lastNs) < timeoutNs) break;
       const next = s.next;
       this.table.remove(s);

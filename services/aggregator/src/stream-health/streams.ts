@@ -94,6 +94,7 @@ export class Stream {
   typical = 0;
 
   cur: StreamWindow | null = null;
+  /** Open windows before `cur` (late packets still count in them); allocated on first use, then kept. */
   older: StreamWindow[] | null = null;
   /** Pending PTP requests (Sync, Delay_Req, Pdelay_Req streams). */
   pending: PendingRequests | null = null;

@@ -186,6 +186,7 @@ export class TmatsSightings {
 
   /** Rows of the windows before `closeIdx` (every window when closeIdx is Infinity), in a fixed order. */
   close(closeIdx: number, agentId: string, iface: string, grid: TimeGrid, out: TmatsSightingRow[]): void {
+    if (this.windows.size === 0) return;
     const idxs = [...this.windows.keys()].filter((i) => i < closeIdx).sort((a, b) => a - b);
     for (const idx of idxs) {
       const win = this.windows.get(idx)!;
