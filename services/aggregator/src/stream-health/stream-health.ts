@@ -64,6 +64,8 @@ export interface HealthOutput {
 }
 
 const PTP_TWO_STEP = 0x0200;
+const MGMT_RESPONSE = 2;
+const MGMT_ACKNOWLEDGE = 4;
 
 /** Windows a seal closes (scratch, emptied after each use). */
 const closing: StreamWindow[] = [];
@@ -71,8 +73,6 @@ const closing: StreamWindow[] = [];
 function byWindowThenStream(a: StreamWindow, b: StreamWindow): number {
   return a.index - b.index || compareStreams(a.stream, b.stream);
 }
-const MGMT_RESPONSE = 2;
-const MGMT_ACKNOWLEDGE = 4;
 
 export class CapturePointHealth {
   readonly table = new StreamTable();
