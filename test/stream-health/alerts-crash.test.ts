@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AvroCodec, SCHEMA_NAMES, type AlertRecord } from '@streamlens/common';
-import { createTopics, publishBatches, waitFor, waitForNewIntent } from '@streamlens/aggregator/testing';
+import { createTopics, publishBatches, killMoment, waitFor } from '@streamlens/aggregator/testing';
 import { testBrokers, testClickHouseUrl, testKafka, testSqlClient, uniqueName } from '../harness/context.js';
 import { expectedAlerts, telemetryCapture } from '../generators/telemetry-streams.js';
 import { enrichedBatchesOf } from '../generators/telemetry-batches.js';
@@ -139,16 +139,8 @@ describe('stream health crash safety', () => {
     for (let i = 0; i < 5; i++) {
       const p = aggregator(killed, killedDb, `${killed}-g`, config);
       await waitFor('the restarted aggregator to consume', async () => consuming.has(p.pid!), 60_000, 50);
-      if (i === 0 || i === 2) {
-        // Right after a new epoch's intent (checkpoints every 400 ms; random moments alone once replayed nothing).
-        // By the third process the input may all be sealed: then it is killed after 5 s.
-        const fresh = await waitForNewIntent(sql, killedDb, i === 0 ? 60_000 : 5_000);
-        kills.push(fresh ? 'a new intent' : 'no new intent in 5 s');
-      } else {
-        const delay = Math.floor(rand() * 1500);
-        kills.push(`${delay} ms`);
-        await new Promise((r) => setTimeout(r, delay));
-      }
+      // Some right after a new epoch's intent (checkpoints every 400 ms; random moments alone once replayed nothing).
+      kills.push(await killMoment(i, sql, killedDb, rand, 1500));
       p.kill('SIGKILL');
       await exited(p);
     }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBrokers, testClickHouseUrl, testKafka, testSqlClient, uniqueName } from '../../../test/harness/context.js';
 import { flightTestScenario, prng, routeIntoBatches } from './testing/synthetic-traffic.js';
-import { createTopics, publishBatches, waitFor, waitForNewIntent } from './testing/enriched-topic.js';
+import { createTopics, publishBatches, killMoment, waitFor } from './testing/enriched-topic.js';
 import { snapshotTables } from './testing/table-snapshot.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/streamlens.js', import.meta.url));
@@ -117,16 +117,8 @@ describe('aggregator crash safety', () => {
       const p = aggregator(prefix, crashed, group);
       // kill once it consumes (after the dead predecessor's session expired), at a random moment after that
       await waitFor('the restarted aggregator to consume', async () => consuming.has(p.pid!), 60_000, 50);
-      if (i === 0 || i === 2) {
-        // Right after a new epoch's intent (checkpoints every 400 ms); by the third process the input may all be
-        // sealed already: then it is killed after 5 s.
-        const fresh = await waitForNewIntent(sql, crashed, i === 0 ? 60_000 : 5_000);
-        kills.push(fresh ? 'a new intent' : 'no new intent in 5 s');
-      } else {
-        const delay = Math.floor(rand() * 1200);
-        kills.push(`${delay} ms`);
-        await new Promise((r) => setTimeout(r, delay));
-      }
+      // some right after a new epoch's intent (checkpoints every 400 ms)
+      kills.push(await killMoment(i, sql, crashed, rand, 1200));
       p.kill('SIGKILL');
       await exited(p);
       const [st] = await sql.query<{ i: string; r: string }>(`SELECT (SELECT count() FROM ${crashed}.aggregator_intents) AS i, (SELECT sum(records) FROM ${crashed}.aggregator_intents) AS r`).catch(() => [{ i: '-', r: '-' }]);

@@ -192,7 +192,7 @@ export function writeHealth(w: ByteWriter, h: CapturePointHealth): void {
   w.u(ptp.hasTime ? 1 : 0);
   w.u(ptp.timeSec);
   w.u(ptp.timeNs);
-  const clocks = [...ptp.clocks.values()].flat();
+  const clocks = [...ptp.clocks.values()];
   w.u(clocks.length);
   for (const c of clocks) {
     w.u(c.domain);

@@ -19,6 +19,7 @@
  * master announcing beside a live grandmaster (a transient of the best
  * master algorithm) changes nothing.
  */
+import { PortIdentityMap } from './port-identity-map.js';
 import { diffNs, timeString, addOffset, type SplitTime } from '../event-time.js';
 import type { AggPtpAnnounce } from '../enriched-decoder.js';
 import { silenceThreshold, typicalAfter } from './typical-interval.js';
@@ -115,10 +116,8 @@ function copyAnnounce(a: AggPtpAnnounce, into: AnnounceFields | null): AnnounceF
 const at: SplitTime = { sec: 0, ns: 0 };
 
 export class PtpEvents {
-  /** clock identity → its (domain, port) clocks. */
-  readonly clocks = new Map<string, ClockState[]>();
+  readonly clocks = new PortIdentityMap<ClockState>();
   readonly domains = new Map<number, DomainState>();
-  private lastClock: ClockState | null = null;
   /** Newest PTP message time of the capture point. */
   hasTime = false;
   timeSec = 0;
@@ -132,26 +131,8 @@ export class PtpEvents {
   ) {}
 
   clock(domain: number, clockId: string, port: number, create: boolean): ClockState | null {
-    // messages come in runs from one clock: the last one found is checked first
-    const last = this.lastClock;
-    if (last !== null && last.clockId === clockId && last.domain === domain && last.port === port) return last;
-    const c = this.findClock(domain, clockId, port, create);
-    if (c !== null) this.lastClock = c;
-    return c;
-  }
-
-  private findClock(domain: number, clockId: string, port: number, create: boolean): ClockState | null {
-    let list = this.clocks.get(clockId);
-    if (list) {
-      for (let i = 0; i < list.length; i++) {
-        const c = list[i];
-        if (c.domain === domain && c.port === port) return c;
-      }
-    }
-    if (!create) return null;
-    const c = new ClockState(domain, clockId, port);
-    if (!list) this.clocks.set(clockId, (list = []));
-    list.push(c);
+    let c = this.clocks.get(clockId, domain, port);
+    if (c === null && create) this.clocks.add((c = new ClockState(domain, clockId, port)));
     return c;
   }
 
@@ -207,10 +188,8 @@ export class PtpEvents {
   sweep(out: PtpEventRow[]): void {
     if (!this.hasTime) return;
     let due: ClockState[] | null = null;
-    for (const list of this.clocks.values()) {
-      for (const c of list) {
-        if (!c.silent && diffNs(this.timeSec, this.timeNs, c.lastSec, c.lastNs) >= this.threshold(c)) (due ??= []).push(c);
-      }
+    for (const c of this.clocks.values()) {
+      if (!c.silent && diffNs(this.timeSec, this.timeNs, c.lastSec, c.lastNs) >= this.threshold(c)) (due ??= []).push(c);
     }
     if (due === null) return;
     due.sort((a, b) => a.lastSec - b.lastSec || a.lastNs - b.lastNs || a.domain - b.domain
@@ -223,16 +202,14 @@ export class PtpEvents {
 
   /** Forget silent clocks not heard from for `timeoutNs` of PTP time (their next message re-appears them). */
   expire(timeoutNs: number): void {
-    for (const [id, list] of this.clocks) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        const c = list[i];
-        if (c.silent && diffNs(this.timeSec, this.timeNs, c.lastSec, c.lastNs) >= timeoutNs) {
-          for (const d of this.domains.values()) if (d.announcer === c) d.announcer = null;
-          if (this.lastClock === c) this.lastClock = null;
-          list.splice(i, 1);
-        }
-      }
-      if (list.length === 0) this.clocks.delete(id);
+    let gone: ClockState[] | null = null;
+    for (const c of this.clocks.values()) {
+      if (c.silent && diffNs(this.timeSec, this.timeNs, c.lastSec, c.lastNs) >= timeoutNs) (gone ??= []).push(c);
+    }
+    if (gone === null) return;
+    for (const c of gone) {
+      for (const d of this.domains.values()) if (d.announcer === c) d.announcer = null;
+      this.clocks.delete(c);
     }
   }
 

@@ -20,6 +20,7 @@
  * the decoder) and port. Every stream is also on a list ordered by the epoch
  * in which it was last touched (eviction and expiry, oldest first).
  */
+import { PortIdentityMap } from './port-identity-map.js';
 import { v4HashParts, v4String, v6String } from '../flow-key.js';
 import { SequenceState } from './sequence-tracker.js';
 import type { StreamWindow } from './stream-window.js';
@@ -198,9 +199,8 @@ export class StreamTable {
   private cacheMask = CACHE_MIN_SLOTS - 1;
   private v4Count = 0;
   private readonly other = new Map<string, Stream>();
-  /** clock identity → its (domain, port) entries (usually one). */
-  private readonly ptp = new Map<string, PtpPortStreams[]>();
-  private lastPtp: PtpPortStreams | null = null;
+  /** PTP streams by port identity. */
+  private readonly ptp = new PortIdentityMap<PtpPortStreams>();
   head: Stream | null = null;
   tail: Stream | null = null;
   size = 0;
@@ -227,26 +227,8 @@ export class StreamTable {
   }
 
   ptpPort(clockId: string, domain: number, port: number, create: boolean): PtpPortStreams | null {
-    // PTP messages come in runs from one port (Sync, Follow_Up, ...): the last entry found is checked first
-    const last = this.lastPtp;
-    if (last !== null && last.clockId === clockId && last.domain === domain && last.port === port) return last;
-    const e = this.findPtpPort(clockId, domain, port, create);
-    if (e !== null) this.lastPtp = e;
-    return e;
-  }
-
-  private findPtpPort(clockId: string, domain: number, port: number, create: boolean): PtpPortStreams | null {
-    let list = this.ptp.get(clockId);
-    if (list) {
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (e.domain === domain && e.port === port) return e;
-      }
-    }
-    if (!create) return null;
-    const e = new PtpPortStreams(clockId, domain, port);
-    if (!list) this.ptp.set(clockId, (list = []));
-    list.push(e);
+    let e = this.ptp.get(clockId, domain, port);
+    if (e === null && create) this.ptp.add((e = new PtpPortStreams(clockId, domain, port)));
     return e;
   }
 
@@ -273,15 +255,10 @@ export class StreamTable {
 
   remove(s: Stream): void {
     if (s.kind === StreamKind.Ptp) {
-      const list = this.ptp.get(s.clockId);
-      const e = list?.find((x) => x.domain === s.domain && x.port === s.port);
-      if (e && e.streams[s.id] === s) {
+      const e = this.ptp.get(s.clockId, s.domain, s.port);
+      if (e !== null && e.streams[s.id] === s) {
         e.streams[s.id] = null;
-        if (e.streams.every((x) => x === null)) {
-          if (this.lastPtp === e) this.lastPtp = null;
-          list!.splice(list!.indexOf(e), 1);
-          if (list!.length === 0) this.ptp.delete(s.clockId);
-        }
+        if (e.streams.every((x) => x === null)) this.ptp.delete(e);
       }
     } else if (typeof s.mapKey === 'number') {
       const h = streamHash(s.src4, s.dst4, s.mapKey);

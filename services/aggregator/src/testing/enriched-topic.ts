@@ -99,3 +99,19 @@ export async function waitForNewIntent(sql: SqlClient, database: string, timeout
   const before = await intents();
   return waitFor('a new epoch intent', async () => (await intents()) > before, timeoutMs, 10).then(() => true, () => false);
 }
+
+/**
+ * Wait for the moment to SIGKILL the `i`-th aggregator process of a crash
+ * test: the first and third right after a new epoch intent (by the third the
+ * input may all be sealed: then after 5 s), the others after a random delay
+ * below `maxDelayMs`. Returns the moment, as text for the test's report.
+ */
+export async function killMoment(i: number, sql: SqlClient, database: string, rand: () => number, maxDelayMs: number): Promise<string> {
+  if (i === 0 || i === 2) {
+    const fresh = await waitForNewIntent(sql, database, i === 0 ? 60_000 : 5_000);
+    return fresh ? 'a new intent' : 'no new intent in 5 s';
+  }
+  const delay = Math.floor(rand() * maxDelayMs);
+  await new Promise((r) => setTimeout(r, delay));
+  return `${delay} ms`;
+}
