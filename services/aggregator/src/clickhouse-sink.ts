@@ -10,7 +10,7 @@
  * it). Failed inserts are retried with backoff; the caller waits, which is
  * the backpressure on the Kafka consumer.
  */
-import { assertIdentifier, type SqlClient } from '@streamlens/common';
+import { assertIdentifier, isRowBlock, type InsertRows, type SqlClient } from '@streamlens/common';
 import { withRetry, type RetryHooks, type RetryPolicy } from './backoff.js';
 import type { SealedEpoch } from './partition-aggregator.js';
 
@@ -44,7 +44,7 @@ export interface SinkObserver {
 
 interface Job {
   table: string;
-  rows: readonly object[];
+  rows: InsertRows;
   token: string;
 }
 
@@ -64,9 +64,10 @@ export class ClickHouseSink {
   /** The INSERT blocks of an epoch, in a fixed order. */
   jobsFor(tokenPrefix: string, e: EpochRows): Job[] {
     const jobs: Job[] = [];
-    const add = (table: string, rows: readonly object[]) => {
+    const add = (table: string, rows: InsertRows) => {
       for (let i = 0, chunk = 0; i < rows.length; i += this.options.chunkRows, chunk++) {
-        jobs.push({ table, rows: rows.slice(i, i + this.options.chunkRows), token: `${tokenPrefix}/${table}/${chunk}` });
+        const part = isRowBlock(rows) ? rows.slice(i, i + this.options.chunkRows) : rows.slice(i, i + this.options.chunkRows);
+        jobs.push({ table, rows: part, token: `${tokenPrefix}/${table}/${chunk}` });
       }
     };
     add(TABLES.flows, e.flows);

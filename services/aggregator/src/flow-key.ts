@@ -16,6 +16,7 @@
  * epoch in which it was last touched, which makes eviction of the oldest keys
  * O(1) and deterministic.
  */
+import { ipv6Text } from '@streamlens/common';
 import type { IatRunning } from './inter-arrival.js';
 import type { WindowAgg } from './flow-windows.js';
 
@@ -103,28 +104,9 @@ export function v4String(a: number): string {
   return text;
 }
 
-/** IPv6 text in the RFC 5952 form (longest run of zero groups as ::), as ClickHouse prints it. */
+/** IPv6 text as ClickHouse prints it (RFC 5952; an IPv4-mapped address as ::ffff:a.b.c.d). */
 export function v6String(b: Buffer): string {
-  const g = [0, 0, 0, 0, 0, 0, 0, 0];
-  for (let i = 0; i < 8; i++) g[i] = b.readUInt16BE(i * 2);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return ipv6Text(b, 0);
 }
 
 export function srcIpString(k: FlowKey): string {

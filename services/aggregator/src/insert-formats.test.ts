@@ -8,7 +8,7 @@
  * stores it; a retried binary block is stored once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ServerSqlClient } from '@streamlens/common';
+import { RowBlockWriter, type ColumnType, type ServerSqlClient } from '@streamlens/common';
 import { testSqlClient, uniqueName } from '../../../test/harness/context.js';
 import { telemetryCapture } from '../../../test/generators/telemetry-streams.js';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
@@ -105,6 +105,34 @@ describe('RowBinary inserts', () => {
         [ws, '::ffff:10.0.0.1', '2001:db8::8a2e:370:7334', '18446744073709551615', '9007199254740991', '4294967296', '4294967295', 0.5]));
     expect(rows[1].src_port).toBe(rows[2].src_port);
     expect(rows[0].src_port).toBe(5000);
+    await binary.command(`DROP DATABASE ${db}`);
+  }, 60_000);
+
+  it('send a RowBinary block as it is when the table has its column types, and as JSON objects when not', async () => {
+    const db = uniqueName('rowblock');
+    await binary.command(`CREATE DATABASE ${db}`);
+    for (const [table, type] of [['narrow', 'UInt32'], ['wide', 'UInt64']]) {
+      await binary.command(`CREATE TABLE ${db}.${table} (n ${type}, s LowCardinality(String), at UInt64) ENGINE = MergeTree ORDER BY tuple()`);
+    }
+    const columns: ColumnType[] = [{ name: 'n', type: 'UInt64' }, { name: 's', type: 'LowCardinality(String)' }, { name: 'at', type: 'UInt64' }];
+    const block = (n: number) => {
+      const w = new RowBlockWriter(columns);
+      w.u32pair(n, 0);
+      w.string('x');
+      w.u32pair(0x89abcdef, 0x01234567);
+      w.endRow();
+      return w.block();
+    };
+    const before = { ...binary.insertStats };
+    await binary.insert(`${db}.wide`, block(1), { dedupToken: 'a' });
+    expect(binary.insertStats.rowBinary - before.rowBinary).toBe(1);
+    // declared UInt64 where the table has UInt32: the server would misread the bytes, so the rows go as JSON
+    await binary.insert(`${db}.narrow`, block(2), { dedupToken: 'b' });
+    expect(binary.insertStats.json - before.json).toBe(1);
+    for (const table of ['wide', 'narrow']) {
+      expect(await binary.query(`SELECT toString(n) AS n, s, toString(at) AS at FROM ${db}.${table}`)).toEqual([
+        { n: table === 'wide' ? '1' : '2', s: 'x', at: '81985529216486895' }]);
+    }
     await binary.command(`DROP DATABASE ${db}`);
   }, 60_000);
 

@@ -8,7 +8,7 @@
  * tokens, so retrying a failed flush is harmless.
  */
 import { randomBytes } from 'node:crypto';
-import { migrate, type SqlClient } from '@streamlens/common';
+import { migrate, RowBinaryBlock, type SqlClient } from '@streamlens/common';
 import { IngestCounters, type AggregationParams } from './capture-point.js';
 import { ClickHouseSink, type SinkObserver } from './clickhouse-sink.js';
 import { FrameTypeIds } from './flow-key.js';
@@ -17,6 +17,7 @@ import { PartitionAggregator, type Rejection, type SealedEpoch } from './partiti
 import type { LocalNetworksByAgent } from './local-networks.js';
 import type { AggBatch } from './enriched-decoder.js';
 import type { AlertRow } from './stream-health/alerts/alert-evaluator.js';
+import { STREAM_HEALTH_COLUMNS } from './stream-health/stream-health-rows.js';
 
 export interface LocalAggregatorOptions {
   database: string;
@@ -99,7 +100,7 @@ export class LocalAggregator {
     const flushNo = ++this.flushes;
     const rows = {
       flows: epochs.flatMap((e) => e.flows), outliers: epochs.flatMap((e) => e.outliers), netflow: epochs.flatMap((e) => e.netflow),
-      health: epochs.flatMap((e) => e.health), ptpEvents: epochs.flatMap((e) => e.ptpEvents), tmats: epochs.flatMap((e) => e.tmats),
+      health: RowBinaryBlock.concat(STREAM_HEALTH_COLUMNS, epochs.map((e) => e.health)), ptpEvents: epochs.flatMap((e) => e.ptpEvents), tmats: epochs.flatMap((e) => e.tmats),
       alerts: epochs.flatMap((e) => e.alerts),
     };
     const write = this.writing.then(() => this.sink.write([{ tokenPrefix: `${this.runId}/${flushNo}`, rows }]));

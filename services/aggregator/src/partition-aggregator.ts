@@ -10,6 +10,7 @@
  * key cap), the rows it emits are deterministic: that is what makes a replay
  * after a crash produce identical insert blocks.
  */
+import type { RowBinaryBlock } from '@streamlens/common';
 import { addOffset, splitBigint, timeString, type SplitTime } from './event-time.js';
 import { CapturePointState, capturePointKey, Ingested, type AggregationParams, type IngestCounters } from './capture-point.js';
 import type { FrameTypeIds } from './flow-key.js';
@@ -19,7 +20,7 @@ import type { OutlierRow } from './outliers.js';
 import type { LocalNetworksByAgent } from './local-networks.js';
 import type { AggBatch } from './enriched-decoder.js';
 import type { HealthOutput } from './stream-health/stream-health.js';
-import type { StreamHealthRow } from './stream-health/stream-window.js';
+import { streamHealthWriter } from './stream-health/stream-health-rows.js';
 import type { PtpEventRow } from './stream-health/ptp-events.js';
 import type { TmatsSightingRow } from './stream-health/tmats-sightings.js';
 import type { AlertRow } from './stream-health/alerts/alert-evaluator.js';
@@ -67,8 +68,8 @@ export interface SealedEpoch {
   flows: FlowRow[];
   outliers: OutlierRow[];
   netflow: NetflowPartRow[];
-  /** Stream health (empty when it is off). */
-  health: StreamHealthRow[];
+  /** stream_health rows as RowBinary (empty when stream health is off). */
+  health: RowBinaryBlock;
   ptpEvents: PtpEventRow[];
   tmats: TmatsSightingRow[];
   alerts: AlertRow[];
@@ -98,6 +99,8 @@ export class PartitionAggregator {
   messagesInEpoch = 0;
   recordsInEpoch = 0;
   private outliers: OutlierRow[] = [];
+  /** stream_health rows, a block per seal (one writer: its chunks serve many seals). */
+  private readonly healthRows = streamHealthWriter();
 
   constructor(
     readonly partition: number,
@@ -213,7 +216,7 @@ export class PartitionAggregator {
   seal(o: SealOptions): SealedEpoch {
     const flows: FlowRow[] = [];
     const netflow: NetflowPartRow[] = [];
-    const health: HealthOutput = { health: [], ptpEvents: [], tmats: [], alerts: [] };
+    const health: HealthOutput = { health: this.healthRows, ptpEvents: [], tmats: [], alerts: [] };
     const grids = [this.params.window, this.params.bucket];
     const final = o.recordedWatermarks ? o.recordedWatermarks[FINAL_MARK] === '1' : o.closeAll === true;
     for (const cp of this.capturePoints.values()) {
@@ -250,7 +253,7 @@ export class PartitionAggregator {
       flows,
       outliers: this.outliers,
       netflow,
-      health: health.health,
+      health: health.health.block(),
       ptpEvents: health.ptpEvents,
       tmats: health.tmats,
       alerts: health.alerts,

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
-import { assertIdentifier, dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from '@streamlens/common';
+import { assertIdentifier, dedupSettings, rowObjects, type InsertOptions, type InsertRows, type QueryParams, type SqlClient } from '@streamlens/common';
 
 let openPath: string | undefined;
 
@@ -60,10 +60,11 @@ export class ChdbSqlClient implements SqlClient {
     return rows;
   }
 
-  async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+  async insert(table: string, rows: InsertRows, options?: InsertOptions): Promise<void> {
     if (rows.length === 0) return;
+    // chDB's raw insert takes text formats only: a RowBinary block goes as its objects
     let payload = '';
-    for (const r of rows) payload += JSON.stringify(r) + '\n';
+    for (const r of rowObjects(rows)) payload += JSON.stringify(r) + '\n';
     await this.live().insert({
       table,
       values: Buffer.from(payload),

@@ -11,8 +11,8 @@
  * flows windows, what it emits depends only on the records and the
  * watermark, not on when the seals happen (docs/stream-health.md).
  */
-import { diffNs, type TimeGrid } from '../event-time.js';
-import { int32At } from '@streamlens/common';
+import { diffNs, type SplitTime, type TimeGrid } from '../event-time.js';
+import { int32At, type RowBlockWriter } from '@streamlens/common';
 import type { AggPtp, AggRecord } from '../enriched-decoder.js';
 import { reduceSeq, SeqVerdict } from './sequence-tracker.js';
 import { silenceThreshold, typicalAfter } from './typical-interval.js';
@@ -20,7 +20,8 @@ import {
   AddrFamily, isPtpResponse, kindBits, PTP_ANNOUNCE, PTP_DELAY_REQ, PTP_DELAY_RESP, PTP_FOLLOW_UP, PTP_PDELAY_REQ, PTP_PDELAY_RESP,
   PTP_PDELAY_RESP_FOLLOW_UP, PTP_SYNC, compareStreams, Stream, StreamKind, streamKeyText, StreamTable, v4Tail,
 } from './streams.js';
-import { advertisedIntervalNs, LOG_INTERVAL_NONE, recycleWindow, streamHealthRow, takeWindow, type StreamHealthRow, type StreamWindow } from './stream-window.js';
+import { advertisedIntervalNs, LOG_INTERVAL_NONE, recycleWindow, takeWindow, type StreamWindow } from './stream-window.js';
+import { writeStreamHealthRow } from './stream-health-rows.js';
 import { PendingRequests, Waiting } from './ptp-pairing.js';
 import { PtpEvents, type PtpEventRow } from './ptp-events.js';
 import { TmatsSightings, type TmatsSightingRow } from './tmats-sightings.js';
@@ -57,7 +58,8 @@ export class HealthCounters {
 
 /** What a seal collects. */
 export interface HealthOutput {
-  health: StreamHealthRow[];
+  /** stream_health rows, written as RowBinary (stream-health-rows.ts). */
+  health: RowBlockWriter;
   ptpEvents: PtpEventRow[];
   tmats: TmatsSightingRow[];
   alerts: AlertRow[];
@@ -90,9 +92,9 @@ export class CapturePointHealth {
   events: PtpEventRow[] = [];
   private lastIat = -1;
   private lastVerdict = SeqVerdict.First;
-  /** The last window start emitted, as text (the rows of one seal share a few windows). */
+  /** The start of the last window emitted (the rows of one seal share a few windows). */
   private startIdx = NaN;
-  private startText = '';
+  private readonly start: SplitTime = { sec: 0, ns: 0 };
 
   constructor(
     readonly agentId: string,
@@ -497,9 +499,9 @@ export class CapturePointHealth {
   private emit(w: StreamWindow, out: HealthOutput): void {
     if (w.index !== this.startIdx) {
       this.startIdx = w.index;
-      this.startText = this.grid.startString(w.index);
+      this.grid.start(w.index, this.start);
     }
-    out.health.push(streamHealthRow(this.agentId, this.iface, w, this.grid, this.startText));
+    writeStreamHealthRow(out.health, this.agentId, this.iface, w, this.grid, this.start.sec, this.start.ns);
     this.alerts?.feed(w);
     this.detach(w);
     this.counters.windowsEmitted++;

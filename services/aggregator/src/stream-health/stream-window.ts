@@ -1,12 +1,11 @@
 /**
- * One stream's integrity and timing figures over one flows window, and the
- * `stream_health` row it becomes when the window closes. Every column is a
- * count, a sum, a min or a max, so the rows of a stream sum over any span
- * (docs/stream-health.md, "Tables").
+ * One stream's integrity and timing figures over one flows window: a
+ * `stream_health` row when the window closes (stream-health-rows.ts). Every
+ * figure is a count, a sum, a min or a max, so the rows of a stream sum over
+ * any span (docs/stream-health.md, "Tables").
  */
 import { addIatSample, type IatSums } from '../inter-arrival.js';
-import { timeString, type TimeGrid } from '../event-time.js';
-import { STREAM_KIND_NAMES, PTP_TYPE_NAMES, streamSrcText, streamDstText, type Stream } from './streams.js';
+import type { Stream } from './streams.js';
 
 /** logMessageInterval value meaning "not applicable". */
 export const LOG_INTERVAL_NONE = 127;
@@ -157,56 +156,6 @@ export function recycleWindow(w: StreamWindow): void {
   if (spare.length < SPARE_MAX) spare.push(w);
 }
 
-/** One row of stream_health (JSON for ClickHouse; 64-bit times as strings). */
-export interface StreamHealthRow {
-  agent_id: string;
-  interface: string;
-  window_start_ns: string;
-  window_ns: number;
-  kind: string;
-  src_ip: string;
-  dst_ip: string;
-  stream_id: number;
-  domain: number;
-  clock_id: string;
-  port_number: number;
-  message_type: string;
-  keyed_by: string;
-  counter_bits: number;
-  packets: number;
-  lost: number;
-  duplicates: number;
-  out_of_order: number;
-  restarts: number;
-  gaps: number;
-  max_gap: number;
-  silences: number;
-  first_seq: number;
-  last_seq: number;
-  first_ts_ns: string;
-  last_ts_ns: string;
-  iat_count: number;
-  iat_sum_ns: number;
-  iat_sumsq_ns2: number;
-  iat_min_ns: number;
-  iat_max_ns: number;
-  log_message_interval: number;
-  advertised_interval_ns: number;
-  off_tolerance: number;
-  answered: number;
-  unanswered: number;
-  follow_up_missing: number;
-  unmatched: number;
-  response_count: number;
-  response_sum_ns: number;
-  response_min_ns: number;
-  response_max_ns: number;
-  correction_count: number;
-  correction_sum_ns: number;
-  correction_min_ns: number;
-  correction_max_ns: number;
-}
-
 /** 2^log s in ns for log -30..30 (a table: looked up for every PTP message). */
 const ADVERTISED_NS: readonly number[] = Array.from({ length: 61 }, (_, i) => Math.round(2 ** (i - 30) * 1e9));
 
@@ -214,58 +163,4 @@ const ADVERTISED_NS: readonly number[] = Array.from({ length: 61 }, (_, i) => Ma
 export function advertisedIntervalNs(log: number): number {
   if (log === LOG_INTERVAL_NONE || log < -30 || log > 30) return 0;
   return ADVERTISED_NS[log + 30];
-}
-
-/** `windowStart`: grid.startString(w.index), passed in by callers emitting many rows of one window. */
-export function streamHealthRow(agentId: string, iface: string, w: StreamWindow, grid: TimeGrid, windowStart = grid.startString(w.index)): StreamHealthRow {
-  const s = w.stream;
-  const ptp = s.isPtp;
-  return {
-    agent_id: agentId,
-    interface: iface,
-    window_start_ns: windowStart,
-    window_ns: grid.sizeNs,
-    kind: STREAM_KIND_NAMES[s.kind],
-    src_ip: streamSrcText(s),
-    dst_ip: streamDstText(s),
-    stream_id: ptp ? 0 : s.id,
-    domain: s.domain,
-    clock_id: s.clockId,
-    port_number: s.port,
-    message_type: ptp ? PTP_TYPE_NAMES[s.id] : '',
-    keyed_by: ptp ? (s.keyedByRequester ? 'requesting' : 'source') : '',
-    counter_bits: s.seq.bits,
-    packets: w.packets,
-    lost: w.lost,
-    duplicates: w.duplicates,
-    out_of_order: w.outOfOrder,
-    restarts: w.restarts,
-    gaps: w.gaps,
-    max_gap: w.maxGap,
-    silences: w.silences,
-    first_seq: w.firstSeq < 0 ? 0 : w.firstSeq,
-    last_seq: w.lastSeq,
-    first_ts_ns: timeString(w.firstSec, w.firstNs),
-    last_ts_ns: timeString(w.lastSec, w.lastNs),
-    iat_count: w.iatCount,
-    iat_sum_ns: w.iatSum,
-    iat_sumsq_ns2: w.iatSumSq,
-    iat_min_ns: w.iatMin,
-    iat_max_ns: w.iatMax,
-    log_message_interval: w.logInterval,
-    advertised_interval_ns: advertisedIntervalNs(w.logInterval),
-    off_tolerance: w.offTolerance,
-    answered: w.answered,
-    unanswered: w.unanswered,
-    follow_up_missing: w.followUpMissing,
-    unmatched: w.unmatched,
-    response_count: w.respCount,
-    response_sum_ns: w.respSum,
-    response_min_ns: w.respMin,
-    response_max_ns: w.respMax,
-    correction_count: w.corrCount,
-    correction_sum_ns: w.corrSum,
-    correction_min_ns: w.corrMin,
-    correction_max_ns: w.corrMax,
-  };
 }

@@ -76,9 +76,11 @@ export class Stream {
   keyedByRequester = false;
   /** Identity as text (ordering, alert ids, logs). */
   key = '';
-  /** Addresses as text, made once (rows of every window carry them). */
+  /** Addresses as text, made once (identity text, labels, alert rows). */
   srcText = '';
   dstText = '';
+  /** The identity columns of its stream_health rows as RowBinary, made at its first row. */
+  rowIdentity: Buffer | null = null;
   /** Lookup key inside its table. */
   mapKey: number | string = 0;
   chain: Stream | null = null;

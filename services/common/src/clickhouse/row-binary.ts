@@ -48,13 +48,35 @@ export class RowBinaryWriter extends GrowableBuffer {
     b[this.pos++] = n;
   }
 
-  /** A 64-bit little-endian value from its two 32-bit halves (byte stores: Buffer's writers check and dispatch). */
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf[this.pos++] = v;
+    this.buf[this.pos++] = v >>> 8;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    b[p + 2] = v >>> 16;
+    b[p + 3] = v >>> 24;
+    this.pos = p + 4;
+  }
+
   /** A safe integer (|v| < 2^53) as a 64-bit little-endian two's complement. */
   int64(v: number): void {
     const hi = Math.floor(v / TWO32);
     this.u32pair(v - hi * TWO32, hi >>> 0);
   }
 
+  /** A 64-bit little-endian value from its two 32-bit halves (byte stores: Buffer's writers check and dispatch). */
   u32pair(lo: number, hi: number): void {
     this.ensure(8);
     const b = this.buf;
@@ -442,7 +464,7 @@ const INLINE: Record<string, { bytes: number; test: (v: string) => string; store
  * that do not change the encoding); null for a SimpleAggregateFunction this
  * module does not read.
  */
-function storedType(type: string): string | null {
+export function storedType(type: string): string | null {
   const t = type.trim();
   const lc = unwrap(t, 'LowCardinality');
   if (lc !== null) return storedType(lc);

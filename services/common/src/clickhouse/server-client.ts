@@ -2,7 +2,10 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { Readable } from 'node:stream';
 import { compileRowEncoder, RowBinaryMismatch, type ColumnType, type RowEncoder } from './row-binary.js';
+import { blockFitsTable, isRowBlock, type InsertRows, type RowBlock } from './row-block.js';
 import { dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from './sql-client.js';
+
+const blockKey = (table: string, block: RowBlock) => `${table}\u0000${block.columns.map((c) => c.name).join(',')}`;
 
 export interface ServerClientOptions {
   /** http(s)://host:port, optionally with user:password@ */
@@ -55,6 +58,8 @@ export class ServerSqlClient implements SqlClient {
   private readonly binary: boolean;
   /** RowBinary encoders by table and column list (null: that table goes as JSON). */
   private readonly encoders = new Map<string, Promise<RowEncoder | null>>();
+  /** Whether a RowBinary block's column types match the table, by table and columns. */
+  private readonly blockChecks = new Map<string, Promise<boolean>>();
 
   constructor(options: ServerClientOptions) {
     this.describe = `ClickHouse server ${redact(options.url)}`;
@@ -100,9 +105,17 @@ export class ServerSqlClient implements SqlClient {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+  async insert(table: string, rows: InsertRows, options?: InsertOptions): Promise<void> {
     if (rows.length === 0) return;
     const settings = options?.dedupToken ? dedupSettings(options.dedupToken) : undefined;
+    if (isRowBlock(rows)) {
+      const block = rows;
+      if (this.binary && await this.blockFits(table, block)) {
+        await this.sendRowBinary(table, block.columns.map((c) => c.name), block.rowBinary(), settings, () => this.blockChecks.delete(blockKey(table, block)));
+        return;
+      }
+      rows = block.objects();
+    }
     if (this.binary) {
       const names = Object.keys(rows[0]);
       const key = `${table}\u0000${names.join(',')}`;
@@ -117,24 +130,45 @@ export class ServerSqlClient implements SqlClient {
         }
       }
       if (encoder && body) {
-        const columns = encoder.columns.map((c) => `\`${c.replace(/`/g, '\\`')}\``).join(', ');
-        try {
-          const { stream } = await this.client.exec({
-            query: `INSERT INTO ${table} (${columns}) FORMAT RowBinary`,
-            values: Readable.from([body], { objectMode: false }),
-            clickhouse_settings: settings,
-          });
-          for await (const _ of stream); // the (empty) response frees the connection
-        } catch (err) {
-          this.encoders.delete(key); // the table may have changed: a retry describes it again
-          throw err;
-        }
-        this.insertStats.rowBinary++;
+        await this.sendRowBinary(table, encoder.columns, body, settings, () => this.encoders.delete(key));
         return;
       }
     }
     await this.client.insert({ table, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: settings });
     this.insertStats.json++;
+  }
+
+  /** One RowBinary INSERT; `forget` drops what was learnt of the table when it fails (it may have changed: a retry describes it again). */
+  private async sendRowBinary(table: string, names: readonly string[], body: Buffer, settings: ClickHouseSettings | undefined, forget: () => void): Promise<void> {
+    const columns = names.map((c) => `\`${c.replace(/`/g, '\\`')}\``).join(', ');
+    try {
+      const { stream } = await this.client.exec({
+        query: `INSERT INTO ${table} (${columns}) FORMAT RowBinary`,
+        values: Readable.from([body], { objectMode: false }),
+        clickhouse_settings: settings,
+      });
+      for await (const _ of stream); // the (empty) response frees the connection
+    } catch (err) {
+      forget();
+      throw err;
+    }
+    this.insertStats.rowBinary++;
+  }
+
+  /** Whether the table's columns have the block's types (asked once per table and column list). */
+  private blockFits(table: string, block: RowBlock): Promise<boolean> {
+    const key = blockKey(table, block);
+    let fits = this.blockChecks.get(key);
+    if (!fits) {
+      fits = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then(
+        (cols) => blockFitsTable(block, cols),
+        () => {
+          this.blockChecks.delete(key);
+          return false;
+        });
+      this.blockChecks.set(key, fits);
+    }
+    return fits;
   }
 
   private encoderFor(key: string, table: string, names: readonly string[]): Promise<RowEncoder | null> {

@@ -1,8 +1,11 @@
 /**
  * The one interface the aggregator, the migrations and the CLI use to talk to
  * ClickHouse, whether it is a server (@clickhouse/client over HTTP) or the
- * embedded chDB engine. Both speak the same SQL; rows travel as JSON objects.
+ * embedded chDB engine. Both speak the same SQL; rows travel as JSON objects,
+ * or as a RowBinary block their producer wrote (row-block.ts).
  */
+import type { InsertRows } from './row-block.js';
+
 export type QueryParams = Record<string, unknown>;
 
 export interface InsertOptions {
@@ -24,8 +27,8 @@ export interface SqlClient {
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Run a query and return the server's text output in `format` (Pretty, CSV, JSONEachRow, ...). */
   queryText(sql: string, format: string, params?: QueryParams): Promise<string>;
-  /** Insert rows given as JSON objects keyed by column name. */
-  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /** Insert rows given as objects keyed by column name, or as a RowBinary block. */
+  insert(table: string, rows: InsertRows, options?: InsertOptions): Promise<void>;
   close(): Promise<void>;
 }
 
