@@ -8,7 +8,7 @@
  * stores it; a retried binary block is stored once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { RowBlockWriter, type ColumnType, type ServerSqlClient } from '@streamlens/common';
+import { blockFitsTable, RowBlockWriter, type ColumnType, type ServerSqlClient } from '@streamlens/common';
 import { testSqlClient, uniqueName } from '../../../test/harness/context.js';
 import { telemetryCapture } from '../../../test/generators/telemetry-streams.js';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
@@ -16,6 +16,7 @@ import { ruleConfig } from '../../../test/generators/telemetry-truth.js';
 import { LocalAggregator } from './local-aggregator.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworksByAgent } from './local-networks.js';
 import { TABLES } from './clickhouse-sink.js';
+import { STREAM_HEALTH_COLUMNS } from './stream-health/stream-health-rows.js';
 import { aggregationParams } from './testing/aggregator-harness.js';
 import { enrichedRecord, flightTestScenario, ip6, routeIntoBatches, type TimedRecord } from './testing/synthetic-traffic.js';
 
@@ -68,6 +69,9 @@ describe('RowBinary inserts', () => {
     // migrations' own rows and every aggregator table went binary
     expect(binary.insertStats.json).toBe(0);
     expect(binary.insertStats.rowBinary).toBeGreaterThan(20);
+    // stream_health goes as the bytes the aggregator wrote: its declared columns are the migrated table's
+    const described = await binary.query<{ name: string; type: string }>(`DESCRIBE TABLE ${a}.${TABLES.health}`);
+    expect(blockFitsTable({ columns: STREAM_HEALTH_COLUMNS }, described)).toBe(true);
     for (const table of Object.values(TABLES)) {
       const [x, y] = [await contents(binary, a, table), await contents(json, b, table)];
       expect(y.length, `${table} rows`).toBeGreaterThan(0);

@@ -9,7 +9,7 @@
  *
  * The columns and their types are the table's (schemas/clickhouse/0005);
  * the server client checks them against DESCRIBE TABLE before it sends the
- * bytes, and a test checks them against both engines.
+ * bytes, and insert-formats.test.ts checks them against the migrated table.
  */
 import { RowBinaryWriter, RowBlockWriter, type ColumnType } from '@streamlens/common';
 import type { TimeGrid } from '../event-time.js';
