@@ -5,6 +5,8 @@ import { compileRowEncoder, RowBinaryMismatch, type ColumnType, type RowEncoder 
 import { blockFitsTable, isRowBlock, type InsertRows, type RowBlock } from './row-block.js';
 import { dedupSettings, type InsertOptions, type QueryParams, type SqlClient } from './sql-client.js';
 
+/** The server's answer to a DESCRIBE the user may not run (ACCESS_DENIED, code 497). */
+const DESCRIBE_DENIED = /ACCESS_DENIED|\b497\b/;
 const blockKey = (table: string, block: RowBlock) => `${table}\u0000${block.columns.map((c) => c.name).join(',')}`;
 
 export interface ServerClientOptions {
@@ -162,8 +164,9 @@ export class ServerSqlClient implements SqlClient {
     if (!fits) {
       fits = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then(
         (cols) => blockFitsTable(block, cols),
-        () => {
-          this.blockChecks.delete(key);
+        (err: unknown) => {
+          // as for the encoders: JSON for good when the user may not describe, else until the next insert asks again
+          if (!DESCRIBE_DENIED.test(String((err as Error)?.message ?? err))) this.blockChecks.delete(key);
           return false;
         });
       this.blockChecks.set(key, fits);
@@ -179,7 +182,7 @@ export class ServerSqlClient implements SqlClient {
       e = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then(
         (cols) => compileRowEncoder(names, cols),
         (err: unknown) => {
-          if (!/ACCESS_DENIED|\b497\b/.test(String((err as Error)?.message ?? err))) this.encoders.delete(key);
+          if (!DESCRIBE_DENIED.test(String((err as Error)?.message ?? err))) this.encoders.delete(key);
           return null;
         });
       this.encoders.set(key, e);
