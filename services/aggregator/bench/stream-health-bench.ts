@@ -17,6 +17,11 @@
  *      every table, stream_health and ptp_events included): wall clock and
  *      CPU time, best of --core-runs per setting, after the same warm-up
  *      passes (without ClickHouse) and --core-warmup runs into ClickHouse (1)
+ *   2. the AggregatorService consuming the same messages from a real Kafka
+ *      topic (written once) as a new group into a new database: epochs,
+ *      intents, checkpoints, inserts and commits; records/s wall and CPU
+ *      from the first message consumed to the last, median of
+ *      --service-runs children per setting (3), alternating
  *
  * Input (cached under .bench/): the generated flight-test capture of the
  * stream-health tests (test/generators/telemetry-streams.ts: IENA with gaps,
@@ -29,9 +34,10 @@
  * all routed into partitions as the dissector routes and ordered by time.
  *
  * Options: --records N (1000000), --telemetry SHARE (0.5), --rate F (1), --partitions N
- * (8), --batch N (1000), --passes N (5), --pairs N (6), --warmup N (8), --core-runs N (2), --core-warmup N (1), --no-clickhouse, --no-pin
+ * (8), --batch N (1000), --passes N (5), --pairs N (6), --warmup N (8), --core-runs N (2), --core-warmup N (1),
+ * --service-runs N (3), --no-kafka (no stage 2), --no-clickhouse (no stages 1 and 2), --no-pin
  * (children are pinned to CPU 1 with taskset unless this is given);
- * --child aggregate|core --setting on|off runs one measurement (node --cpu-prof
+ * --child aggregate|core|service --setting on|off runs one measurement (node --cpu-prof
  * with it profiles one setting).
  *
  * --instructions counts instead of timing (valgrind, instruction-counts.ts):
@@ -44,9 +50,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AvroCodec, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
-import { startClickHouse } from '@streamlens/local-infra';
-import { DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent } from '@streamlens/aggregator';
+import { Kafka, logLevel } from 'kafkajs';
+import { AvroCodec, createLogger, loadConfig, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
+import { startClickHouse, startKafka } from '@streamlens/local-infra';
+import {
+  aggregatorOptions, AggregatorService, DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent,
+} from '@streamlens/aggregator';
 import { aggregationParams, flightTestScenario, routeIntoBatches } from '@streamlens/aggregator/testing';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
 import { telemetryCapture, TELEMETRY_START_NS } from '../../../test/generators/telemetry-streams.js';
@@ -67,6 +76,8 @@ const CORE_RUNS = Number(arg('core-runs', '2'));
 const CORE_WARMUP = Number(arg('core-warmup', '1'));
 /** Simultaneous on/off pairs of stage 0 (0: none). */
 const PAIRS = Number(arg('pairs', '6'));
+/** Runs per setting of stage 2, the AggregatorService consuming the messages from a real Kafka topic (0: none). */
+const SERVICE_RUNS = Number(arg('service-runs', '3'));
 const BENCH_DIR = resolve(process.env.STREAMLENS_BENCH_DIR ?? '.bench');
 /**
  * --rate F: the generated capture's timeline compressed F times (its streams F
@@ -263,7 +274,89 @@ function childAsync(args: string[], cpu: number): Promise<unknown> {
   });
 }
 
-/** The child's side: --child aggregate|core --setting on|off. */
+/**
+ * The AggregatorService consuming every message of the topic BENCH_TOPIC_PREFIX.enriched (written once by
+ * the parent) as a new consumer group into a new database: records/s wall and CPU from the first message
+ * consumed to the last (epochs, intents, checkpoints, inserts and commits included).
+ */
+async function serviceOnce(w: Workload, health: boolean): Promise<{ seconds: number; cpu: number }> {
+  const brokers = process.env.KAFKA_BROKERS!.split(',');
+  const url = process.env.CLICKHOUSE_URL!;
+  const database = `bench_health_svc_${health ? 'on' : 'off'}_${Date.now()}`;
+  const sql = new ServerSqlClient({ url });
+  const config = loadConfig(aggregatorOptions, {
+    argv: ['--topic-prefix', process.env.BENCH_TOPIC_PREFIX!, '--database', database, '--group-id', `${database}-g`, '--metrics-port', '0',
+      '--max-future-skew', '0', '--idle-timeout', '1s', '--clickhouse-url', url, '--kafka-brokers', brokers.join(','),
+      ...(health ? [] : ['--no-stream-health'])],
+    env: {},
+  }).config;
+  const svc = new AggregatorService(config, {
+    sql, kafka: new Kafka({ clientId: 'bench-health', brokers, logLevel: logLevel.NOTHING }), logger: createLogger({ service: 'bench', level: 'warn' }),
+  });
+  await svc.start();
+  let firstAt = 0;
+  let firstCpu = process.cpuUsage();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 5));
+    const m = svc.metrics.messagesIn.value;
+    if (!firstAt && m > 0) {
+      firstAt = performance.now();
+      firstCpu = process.cpuUsage();
+    }
+    if (m >= w.messages.length) break; // a message is aggregated in the tick that counts it
+  }
+  const out = { seconds: (performance.now() - firstAt) / 1000, cpu: cpuSeconds(firstCpu) };
+  await svc.stop();
+  await sql.command(`DROP DATABASE IF EXISTS ${database}`);
+  await sql.close();
+  return out;
+}
+
+/** The parent's side of stage 2: the messages into one topic, then alternating service children. */
+async function serviceStage(w: Workload, clickhouseUrl: string, results: Record<string, number>): Promise<void> {
+  const kafkaInfra = process.env.KAFKA_BROKERS ? null : await startKafka({ log: (m) => console.log(`  [infra] ${m}`) });
+  try {
+    const brokers = process.env.KAFKA_BROKERS?.split(',') ?? kafkaInfra!.brokers;
+    const prefix = `benchhealth${Date.now()}`;
+    const kafka = new Kafka({ clientId: 'bench-health', brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: `${prefix}.enriched`, numPartitions: PARTITIONS }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const pending: Promise<unknown>[] = [];
+    for (const m of w.messages) {
+      pending.push(producer.send({ topic: `${prefix}.enriched`, acks: -1, messages: [{ partition: m.partition, value: m.value }] }));
+      if (pending.length >= 32) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    await producer.disconnect();
+    const env = { CLICKHOUSE_URL: clickhouseUrl, KAFKA_BROKERS: brokers.join(','), BENCH_TOPIC_PREFIX: prefix };
+    const runs: Record<'on' | 'off', { seconds: number; cpu: number }[]> = { on: [], off: [] };
+    for (let i = 0; i < SERVICE_RUNS; i++) {
+      for (const h of i % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const) {
+        runs[h].push(child(['--child', 'service', '--setting', h], env) as { seconds: number; cpu: number });
+      }
+    }
+    const med = (k: 'on' | 'off', f: 'seconds' | 'cpu') => sorted(runs[k].map((r) => r[f]))[runs[k].length >> 1];
+    console.log(`\n2. service (Kafka topic -> AggregatorService -> ClickHouse, exactly-once bookkeeping and checkpoints included), median of ${SERVICE_RUNS} each:`);
+    for (const h of ['off', 'on'] as const) {
+      console.log(`   stream health ${h}:${h === 'on' ? ' ' : ''} ${fmt(w.records / med(h, 'seconds'))} records/s wall from the first message to the last, ` +
+        `${fmt(w.records / med(h, 'cpu'))} per CPU-second (runs: ${runs[h].map((r) => r.seconds.toFixed(2)).join(' ')} s)`);
+    }
+    const [wall, cpu] = [med('off', 'seconds') / med('on', 'seconds'), med('off', 'cpu') / med('on', 'cpu')];
+    console.log(`   records/s with it on = ${wall.toFixed(3)} x off (wall), ${cpu.toFixed(3)} x (CPU)`);
+    Object.assign(results, {
+      serviceOffPerS: Math.round(w.records / med('off', 'seconds')), serviceOnPerS: Math.round(w.records / med('on', 'seconds')),
+      serviceRatioWall: +wall.toFixed(3), serviceRatioCpu: +cpu.toFixed(3),
+    });
+  } finally {
+    await kafkaInfra?.stop();
+  }
+}
+
+/** The child's side: --child aggregate|core|service --setting on|off. */
 async function childMain(w: Workload, what: string, health: boolean): Promise<void> {
   // Warm-up passes (no ClickHouse) until the JIT is done: an aggregator runs for hours, and in the first
   // passes the optimizing compiler is still at work on the larger code path with stream health on.
@@ -277,6 +370,10 @@ async function childMain(w: Workload, what: string, health: boolean): Promise<vo
       healthRows = r.healthRows;
     }
     console.log(JSON.stringify({ cpu: best, healthRows }));
+    return;
+  }
+  if (what === 'service') {
+    console.log(JSON.stringify(await serviceOnce(w, health)));
     return;
   }
   const sql = new ServerSqlClient({ url: process.env.CLICKHOUSE_URL! });
@@ -414,6 +511,7 @@ async function main(): Promise<void> {
         coreOffPerS: Math.round(w.records / bOff.seconds), coreOnPerS: Math.round(w.records / bOn.seconds),
         coreRatioWall: +(bOff.seconds / bOn.seconds).toFixed(3), coreRatioCpu: +(bOff.cpu / bOn.cpu).toFixed(3),
       });
+      if (SERVICE_RUNS > 0 && !process.argv.includes('--no-kafka')) await serviceStage(w, process.env.CLICKHOUSE_URL ?? ch!.url, results);
     } finally {
       await sql.close();
       await ch?.stop();
