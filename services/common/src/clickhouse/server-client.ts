@@ -7,7 +7,7 @@ import { dedupSettings, type InsertOptions, type QueryParams, type SqlClient } f
 
 /** The server's answer to a DESCRIBE the user may not run (ACCESS_DENIED, code 497). */
 const DESCRIBE_DENIED = /ACCESS_DENIED|\b497\b/;
-const blockKey = (table: string, block: RowBlock) => `${table}\u0000${block.columns.map((c) => c.name).join(',')}`;
+type DescribedColumn = ColumnType & { default_type: string };
 
 export interface ServerClientOptions {
   /** http(s)://host:port, optionally with user:password@ */
@@ -60,8 +60,8 @@ export class ServerSqlClient implements SqlClient {
   private readonly binary: boolean;
   /** RowBinary encoders by table and column list (null: that table goes as JSON). */
   private readonly encoders = new Map<string, Promise<RowEncoder | null>>();
-  /** Whether a RowBinary block's column types match the table, by table and columns. */
-  private readonly blockChecks = new Map<string, Promise<boolean>>();
+  /** DESCRIBE TABLE by table (null: it failed). */
+  private readonly described = new Map<string, Promise<DescribedColumn[] | null>>();
 
   constructor(options: ServerClientOptions) {
     this.describe = `ClickHouse server ${redact(options.url)}`;
@@ -113,7 +113,7 @@ export class ServerSqlClient implements SqlClient {
     if (isRowBlock(rows)) {
       const block = rows;
       if (this.binary && await this.blockFits(table, block)) {
-        await this.sendRowBinary(table, block.columns.map((c) => c.name), block.rowBinary(), settings, () => this.blockChecks.delete(blockKey(table, block)));
+        await this.sendRowBinary(table, block.columns.map((c) => c.name), block.rowBinary(), settings, () => this.described.delete(table));
         return;
       }
       rows = block.objects();
@@ -132,7 +132,10 @@ export class ServerSqlClient implements SqlClient {
         }
       }
       if (encoder && body) {
-        await this.sendRowBinary(table, encoder.columns, body, settings, () => this.encoders.delete(key));
+        await this.sendRowBinary(table, encoder.columns, body, settings, () => {
+          this.described.delete(table);
+          this.encoders.delete(key);
+        });
         return;
       }
     }
@@ -157,34 +160,40 @@ export class ServerSqlClient implements SqlClient {
     this.insertStats.rowBinary++;
   }
 
-  /** Whether the table's columns have the block's types (asked once per table and column list). */
-  private blockFits(table: string, block: RowBlock): Promise<boolean> {
-    const key = blockKey(table, block);
-    let fits = this.blockChecks.get(key);
-    if (!fits) {
-      fits = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then(
-        (cols) => blockFitsTable(block, cols),
-        (err: unknown) => {
-          // as for the encoders: JSON for good when the user may not describe, else until the next insert asks again
-          if (!DESCRIBE_DENIED.test(String((err as Error)?.message ?? err))) this.blockChecks.delete(key);
-          return false;
-        });
-      this.blockChecks.set(key, fits);
+  /**
+   * The table's columns (DESCRIBE TABLE, asked once per table). A DESCRIBE that fails gives null, which
+   * leaves the insert to JSON (whose own error, if any, is the one to report): for good when the user
+   * may insert but not describe, else until the next insert asks again.
+   */
+  private columnsOf(table: string): Promise<DescribedColumn[] | null> {
+    let c = this.described.get(table);
+    if (!c) {
+      c = this.query<DescribedColumn>(`DESCRIBE TABLE ${table}`).catch((err: unknown) => {
+        if (!DESCRIBE_DENIED.test(String((err as Error)?.message ?? err))) this.described.delete(table);
+        return null;
+      });
+      this.described.set(table, c);
     }
-    return fits;
+    return c;
   }
 
+  /** Whether the table's columns have the block's types. */
+  private async blockFits(table: string, block: RowBlock): Promise<boolean> {
+    const cols = await this.columnsOf(table);
+    return cols !== null && blockFitsTable(block, cols);
+  }
+
+  /** The encoder of `names` into `table` (null: that table goes as JSON), compiled once per column list. */
   private encoderFor(key: string, table: string, names: readonly string[]): Promise<RowEncoder | null> {
     let e = this.encoders.get(key);
     if (!e) {
-      // A DESCRIBE that fails leaves this insert to JSON (whose own error, if any, is the one to report):
-      // for good when the user may insert but not describe, else until the next insert tries again.
-      e = this.query<ColumnType & { default_type: string }>(`DESCRIBE TABLE ${table}`).then(
-        (cols) => compileRowEncoder(names, cols),
-        (err: unknown) => {
-          if (!DESCRIBE_DENIED.test(String((err as Error)?.message ?? err))) this.encoders.delete(key);
+      e = this.columnsOf(table).then((cols) => {
+        if (cols === null) {
+          this.encoders.delete(key); // compiled when a DESCRIBE succeeds
           return null;
-        });
+        }
+        return compileRowEncoder(names, cols);
+      });
       this.encoders.set(key, e);
     }
     return e;
