@@ -36,7 +36,7 @@ import { startClickHouse, startKafka } from '@streamlens/local-infra';
 import {
   aggregatorOptions, AggregatorService, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent, DEFAULT_LOCAL_NETWORKS,
 } from '@streamlens/aggregator';
-import { aggregationParams, flightTestScenario, routeIntoBatches, telemetryScenario } from '@streamlens/aggregator/testing';
+import { aggregationParams, createTopics, flightTestScenario, publishEncoded, routeIntoBatches, telemetryScenario } from '@streamlens/aggregator/testing';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -188,20 +188,8 @@ async function serviceRun(w: Workload, sql: ServerSqlClient, clickhouseUrl: stri
   Promise<{ seconds: number; steadySeconds: number; cpu: number; steadyCpu: number; rss: number; rows: number }> {
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const topic = `bench${Date.now()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: `${topic}.enriched`, numPartitions: PARTITIONS }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  // one message per partition per request: a record batch stays below the broker's 1 MB message limit
-  const pending: Promise<unknown>[] = [];
-  for (const m of w.messages) {
-    pending.push(producer.send({ topic: `${topic}.enriched`, acks: -1, messages: [{ partition: m.partition, value: m.value }] }));
-    if (pending.length >= 32) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  await producer.disconnect();
+  await createTopics(kafka, [{ topic: `${topic}.enriched`, partitions: PARTITIONS }]);
+  await publishEncoded(kafka, `${topic}.enriched`, w.messages);
   const config = loadConfig(aggregatorOptions, {
     argv: ['--topic-prefix', topic, '--database', database, '--group-id', `${topic}-g`, '--metrics-port', '0', '--max-future-skew', '0',
       '--idle-timeout', '1s', '--clickhouse-url', clickhouseUrl, '--kafka-brokers', brokers.join(',')],

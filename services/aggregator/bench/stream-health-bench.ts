@@ -56,7 +56,7 @@ import { startClickHouse, startKafka } from '@streamlens/local-infra';
 import {
   aggregatorOptions, AggregatorService, DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent,
 } from '@streamlens/aggregator';
-import { aggregationParams, flightTestScenario, routeIntoBatches } from '@streamlens/aggregator/testing';
+import { aggregationParams, createTopics, flightTestScenario, publishEncoded, routeIntoBatches } from '@streamlens/aggregator/testing';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
 import { telemetryCapture, TELEMETRY_START_NS } from '../../../test/generators/telemetry-streams.js';
 import { countInstructions, requireValgrind } from '@streamlens/common/testing';
@@ -319,19 +319,8 @@ async function serviceStage(w: Workload, clickhouseUrl: string, results: Record<
     const brokers = process.env.KAFKA_BROKERS?.split(',') ?? kafkaInfra!.brokers;
     const prefix = `benchhealth${Date.now()}`;
     const kafka = new Kafka({ clientId: 'bench-health', brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: `${prefix}.enriched`, numPartitions: PARTITIONS }], waitForLeaders: true });
-    await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const pending: Promise<unknown>[] = [];
-    for (const m of w.messages) {
-      pending.push(producer.send({ topic: `${prefix}.enriched`, acks: -1, messages: [{ partition: m.partition, value: m.value }] }));
-      if (pending.length >= 32) await Promise.all(pending.splice(0));
-    }
-    await Promise.all(pending);
-    await producer.disconnect();
+    await createTopics(kafka, [{ topic: `${prefix}.enriched`, partitions: PARTITIONS }]);
+    await publishEncoded(kafka, `${prefix}.enriched`, w.messages);
     const env = { CLICKHOUSE_URL: clickhouseUrl, KAFKA_BROKERS: brokers.join(','), BENCH_TOPIC_PREFIX: prefix };
     const runs: Record<'on' | 'off', { seconds: number; cpu: number }[]> = { on: [], off: [] };
     for (let i = 0; i < SERVICE_RUNS; i++) {

@@ -70,6 +70,26 @@ export async function publishBatches(kafka: Kafka, topic: string, batches: reado
   }
 }
 
+/**
+ * Publish already encoded messages (the benchmarks' cached workloads) in
+ * order: one message per request, so a request stays below the broker's
+ * 1 MB limit whatever the batch size, 32 requests in flight.
+ */
+export async function publishEncoded(kafka: Kafka, topic: string, messages: readonly { partition: number; value: Buffer }[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const pending: Promise<unknown>[] = [];
+    for (const m of messages) {
+      pending.push(producer.send({ topic, acks: -1, messages: [{ partition: m.partition, value: m.value }] }));
+      if (pending.length >= 32) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Poll `probe` until it returns true (or throw after `timeoutMs`). */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs;
