@@ -25,11 +25,6 @@ export class RowBlockWriter extends RowBinaryWriter {
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
-  /** Rows written since the last block. */
-  get rows(): number {
-    return this.ends.length;
-  }
-
   override ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     // a new chunk, with the rows of the block being written (earlier blocks keep the old one)
@@ -58,10 +53,6 @@ export class RowBlockWriter extends RowBinaryWriter {
 export class RowBinaryBlock implements RowBlock {
   /** `ends[i]`: the offset just past row i in `bytes`. */
   constructor(readonly columns: readonly ColumnType[], private readonly bytes: Buffer, private readonly ends: readonly number[]) {}
-
-  static empty(columns: readonly ColumnType[]): RowBinaryBlock {
-    return new RowBinaryBlock(columns, Buffer.alloc(0), []);
-  }
 
   /** The rows of several blocks with the same columns, in order, as one block. */
   static concat(columns: readonly ColumnType[], blocks: readonly RowBinaryBlock[]): RowBinaryBlock {
