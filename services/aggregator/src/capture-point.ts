@@ -46,10 +46,8 @@ export class IngestCounters {
   readonly health = new HealthCounters();
 }
 
-export const enum Ingested {
-  Ok = 0,
-  Late = 1,
-}
+/** What ingest() returns for a record earlier than the watermark (otherwise the record's window index, >= 0). */
+export const LATE = -1;
 
 const verdict: OutlierVerdict = { mean: 0, std: 0, sigma: 0 };
 
@@ -88,12 +86,13 @@ export class CapturePointState {
   }
 
   /**
-   * Account one record at (sec, ns). Returns Ingested.Late (and changes
-   * nothing) when it is earlier than the watermark.
+   * Account one record at (sec, ns) and return its flows window index
+   * (which stream health reuses); LATE, changing nothing, when it is earlier
+   * than the watermark.
    */
-  ingest(rec: AggRecord, sec: number, ns: number, sampleRate: number, epoch: number, outliersOut: OutlierRow[]): Ingested {
+  ingest(rec: AggRecord, sec: number, ns: number, sampleRate: number, epoch: number, outliersOut: OutlierRow[]): number {
     const wm = this.watermark;
-    if (wm.isLate(sec, ns)) return Ingested.Late;
+    if (wm.isLate(sec, ns)) return LATE;
     wm.observe(sec, ns);
     const p = rec.packet;
     const k = this.keyOf(rec, epoch);
@@ -128,29 +127,30 @@ export class CapturePointState {
     w.addPacket(sec, ns, p.wire_len, sampleRate, rec.protocols, hasError);
 
     if (k.family !== Family.L2) this.addToBucket(k, rec, sec, ns, sampleRate);
-    return Ingested.Ok;
+    return widx;
   }
 
   /**
-   * Stream health of a record ingest() took (`late`: or found late). The
-   * partition calls it after ingest(), not ingest() itself: inlined into
-   * ingest(), the tracking used up the flows path's inlining budget and cost
-   * it ~10 % (docs/benchmarks.md, "Stream health").
+   * Stream health of a record ingest() took, with the window index ingest()
+   * returned (LATE: the record was found late). The partition calls it after
+   * ingest(), not ingest() itself: inlined into ingest(), the tracking used
+   * up the flows path's inlining budget and cost it ~10 %
+   * (docs/benchmarks.md, "Stream health").
    */
-  track(rec: AggRecord, sec: number, ns: number, late: boolean, sampleRate: number, epoch: number): void {
+  track(rec: AggRecord, sec: number, ns: number, widx: number, sampleRate: number, epoch: number): void {
     const health = this.health!;
     // sequence continuity and timing need every packet: sampled batches are not tracked
     if (sampleRate !== 1) {
-      if (!late) this.counters.health.sampledSkipped++;
+      if (widx !== LATE) this.counters.health.sampledSkipped++;
       return;
     }
-    if (late) {
+    if (widx === LATE) {
       // Too late for its window (and for flows), but it did arrive: a stream's sequence must see it, or
       // timestamps that jump back would look like loss. It counts at the watermark's time.
       const wm = this.watermark;
       health.ingest(rec, wm.wmSec, wm.wmNs, this.params.window.index(wm.wmSec, wm.wmNs), epoch);
     } else {
-      health.ingest(rec, sec, ns, this.params.window.index(sec, ns), epoch);
+      health.ingest(rec, sec, ns, widx, epoch);
     }
   }
 

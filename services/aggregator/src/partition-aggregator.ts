@@ -12,7 +12,7 @@
  */
 import type { RowBinaryBlock } from '@streamlens/common';
 import { addOffset, splitBigint, timeString, type SplitTime } from './event-time.js';
-import { CapturePointState, capturePointKey, Ingested, type AggregationParams, type IngestCounters } from './capture-point.js';
+import { CapturePointState, capturePointKey, LATE, type AggregationParams, type IngestCounters } from './capture-point.js';
 import type { FrameTypeIds } from './flow-key.js';
 import type { FlowRow } from './flow-windows.js';
 import type { NetflowPartRow } from './netflow-buckets.js';
@@ -194,11 +194,11 @@ export class PartitionAggregator {
       if (t.sec < 0) reason = 'bad-time';
       else if (t.sec > maxSec || (t.sec === maxSec && t.ns > maxNs)) reason = 'future';
       else {
-        const late = cp.ingest(rec, t.sec, t.ns, sampleRate, epoch, outliers) === Ingested.Late;
+        const widx = cp.ingest(rec, t.sec, t.ns, sampleRate, epoch, outliers);
         // Only records with integrity fields go to stream health: besides saving the call for the others, the
         // call site then runs less often than the flows path's, so V8 inlines the flows helpers first.
-        if (tracked && (rec.iena != null || rec.ch10 != null || rec.ptp != null)) cp.track(rec, t.sec, t.ns, late, sampleRate, epoch);
-        if (late) reason = 'late';
+        if (tracked && (rec.iena != null || rec.ch10 != null || rec.ptp != null)) cp.track(rec, t.sec, t.ns, widx, sampleRate, epoch);
+        if (widx === LATE) reason = 'late';
       }
       if (reason !== null) {
         if (reason === 'late') counters.late++;

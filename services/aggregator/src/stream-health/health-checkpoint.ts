@@ -157,13 +157,12 @@ export function writeHealth(w: ByteWriter, h: CapturePointHealth): void {
   w.u(h.table.size);
   for (let s = h.table.head; s !== null; s = s.next) {
     writeIdentity(w, s);
-    const q = s.seq;
-    w.u((q.has ? 1 : 0) | (s.hasLast ? 2 : 0) | (s.hasIv ? 4 : 0));
-    w.u(q.bits);
-    w.u(q.last);
-    w.u(q.missLo >>> 0);
-    w.u(q.missHi >>> 0);
-    w.u(q.span);
+    w.u((s.has ? 1 : 0) | (s.hasLast ? 2 : 0) | (s.hasIv ? 4 : 0));
+    w.u(s.bits);
+    w.u(s.last);
+    w.u(s.missLo >>> 0);
+    w.u(s.missHi >>> 0);
+    w.u(s.span);
     w.u(s.lastSec);
     w.u(s.lastNs);
     w.u(s.ivSec);
@@ -259,15 +258,14 @@ export function readHealth(r: ByteReader, target: CapturePointHealth | null): vo
   for (let i = 0; i < streams; i++) {
     const s = readIdentity(r);
     const flags = r.u();
-    const q = s.seq;
-    q.has = (flags & 1) !== 0;
+    s.has = (flags & 1) !== 0;
     s.hasLast = (flags & 2) !== 0;
     s.hasIv = (flags & 4) !== 0;
-    q.bits = r.u();
-    q.last = r.u();
-    q.missLo = r.u() | 0;
-    q.missHi = r.u() | 0;
-    q.span = r.u();
+    s.bits = r.u();
+    s.last = r.u();
+    s.missLo = r.u() | 0;
+    s.missHi = r.u() | 0;
+    s.span = r.u();
     s.lastSec = r.u();
     s.lastNs = r.u();
     s.ivSec = r.u();

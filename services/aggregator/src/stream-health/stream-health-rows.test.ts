@@ -45,14 +45,14 @@ describe('stream_health rows as RowBinary', () => {
       s.src4 = 0x0a010203;
       s.dst4 = 0xeb000009;
       s.id = 0xbeef;
-      s.seq.bits = 16;
+      s.bits = 16;
     });
     const ch10 = stream((s) => {
       s.kind = StreamKind.Ch10Transfer;
       s.family = AddrFamily.V6;
       s.src6 = Buffer.from('fe800000000000000000000000000001', 'hex');
       s.dst6 = Buffer.from('ff020000000000000000000000010003', 'hex');
-      s.seq.bits = 24;
+      s.bits = 24;
     });
     const ptp = stream((s) => {
       s.kind = StreamKind.Ptp;
@@ -61,7 +61,7 @@ describe('stream_health rows as RowBinary', () => {
       s.clockId = '0011223344556677';
       s.port = 65_535;
       s.keyedByRequester = true;
-      s.seq.bits = 16;
+      s.bits = 16;
     });
     const out = streamHealthWriter();
     for (const s of [iena, ch10, ptp]) writeStreamHealthRow(out, 'agent-ü', 'eth0', window(s, 1_732_000_029), grid, 1_732_000_029, 0);
@@ -91,7 +91,7 @@ describe('stream_health rows as RowBinary', () => {
     const blocks: RowBinaryBlock[] = [];
     const s = stream((x) => {
       x.family = AddrFamily.V4;
-      x.seq.bits = 16;
+      x.bits = 16;
     });
     let n = 0;
     for (let seal = 0; seal < 40; seal++) {

@@ -109,7 +109,7 @@ export function writeStreamHealthRow(out: RowBlockWriter, agentId: string, iface
   let p = out.pos;
   b.set(id, p);
   p += id.length;
-  b[p++] = s.seq.bits;
+  b[p++] = s.bits;
   const v = out.view;
   timeAt(v, p, startSec, startNs);
   v.setUint32(p + 8, grid.sizeNs >>> 0, true);

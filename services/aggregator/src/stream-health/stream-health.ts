@@ -308,10 +308,10 @@ export class CapturePointHealth {
     if (w === null || w.index !== widx) w = this.windowFor(s, widx);
     let silent = false;
     if (s.hasLast) silent = diffNs(sec, ns, s.lastSec, s.lastNs) >= this.silenceOf(s);
-    const v = s.seq.track(seq, bits, silent);
+    const v = s.track(seq, bits, silent);
     switch (v) {
       case SeqVerdict.Gap: {
-        const g = s.seq.gap;
+        const g = s.gap;
         w.lost += g;
         w.gaps++;
         if (g > w.maxGap) w.maxGap = g;
@@ -330,7 +330,7 @@ export class CapturePointHealth {
     if (silent) w.silences++;
     w.addPacket(sec, ns);
     if (w.firstSeq < 0) w.firstSeq = seq;
-    w.lastSeq = s.seq.last;
+    w.lastSeq = s.last;
     let iat = -1;
     if (v !== SeqVerdict.Duplicate) {
       let d = -1;
