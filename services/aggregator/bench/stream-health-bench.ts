@@ -336,9 +336,15 @@ async function serviceStage(w: Workload, clickhouseUrl: string, results: Record<
     }
     const [wall, cpu] = [med('off', 'seconds') / med('on', 'seconds'), med('off', 'cpu') / med('on', 'cpu')];
     console.log(`   records/s with it on = ${wall.toFixed(3)} x off (wall), ${cpu.toFixed(3)} x (CPU)`);
+    // The two runs of a round are consecutive, so their ratio is less exposed to the machine's speed drifting
+    // over the batch; the spread shows how far to trust the medians (batches an hour apart gave CPU ratios
+    // 0.79-0.89 for one build, docs/benchmarks.md).
+    const rounds = runs.on.map((on, i) => runs.off[i].cpu / on.cpu).sort((a, b) => a - b);
+    console.log(`   per round, CPU: ${rounds.map((r) => r.toFixed(3)).join(' ')} (on/off of the two runs of each round)`);
     Object.assign(results, {
       serviceOffPerS: Math.round(w.records / med('off', 'seconds')), serviceOnPerS: Math.round(w.records / med('on', 'seconds')),
       serviceRatioWall: +wall.toFixed(3), serviceRatioCpu: +cpu.toFixed(3),
+      serviceRoundRatioCpuMin: +rounds[0].toFixed(3), serviceRoundRatioCpuMax: +rounds[rounds.length - 1].toFixed(3),
     });
   } finally {
     await kafkaInfra?.stop();
