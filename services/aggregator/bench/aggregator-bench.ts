@@ -31,12 +31,12 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { AvroCodec, createLogger, loadConfig, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
+import { AvroCodec, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
 import { startClickHouse, startKafka } from '@streamlens/local-infra';
 import {
-  aggregatorOptions, AggregatorService, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent, DEFAULT_LOCAL_NETWORKS,
+  EnrichedDecoder, LocalAggregator, LocalNetworksByAgent, DEFAULT_LOCAL_NETWORKS,
 } from '@streamlens/aggregator';
-import { aggregationParams, createTopics, flightTestScenario, publishEncoded, routeIntoBatches, telemetryScenario } from '@streamlens/aggregator/testing';
+import { aggregationParams, benchAggregatorService, createTopics, flightTestScenario, publishEncoded, routeIntoBatches, telemetryScenario } from '@streamlens/aggregator/testing';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -190,12 +190,7 @@ async function serviceRun(w: Workload, sql: ServerSqlClient, clickhouseUrl: stri
   const topic = `bench${Date.now()}`;
   await createTopics(kafka, [{ topic: `${topic}.enriched`, partitions: PARTITIONS }]);
   await publishEncoded(kafka, `${topic}.enriched`, w.messages);
-  const config = loadConfig(aggregatorOptions, {
-    argv: ['--topic-prefix', topic, '--database', database, '--group-id', `${topic}-g`, '--metrics-port', '0', '--max-future-skew', '0',
-      '--idle-timeout', '1s', '--clickhouse-url', clickhouseUrl, '--kafka-brokers', brokers.join(',')],
-    env: {},
-  }).config;
-  const svc = new AggregatorService(config, { sql, kafka: new Kafka({ clientId: 'bench-agg', brokers, logLevel: logLevel.NOTHING }), logger: createLogger({ service: 'bench', level: 'warn' }) });
+  const svc = benchAggregatorService({ sql, clickhouseUrl, brokers, topicPrefix: topic, database, groupId: `${topic}-g` });
   peakRss = 0;
   const started = performance.now();
   const cpu0 = process.cpuUsage();

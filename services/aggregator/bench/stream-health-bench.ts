@@ -51,12 +51,12 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { AvroCodec, createLogger, loadConfig, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
+import { AvroCodec, migrate, SCHEMA_NAMES, ServerSqlClient, type EnrichedBatch } from '@streamlens/common';
 import { startClickHouse, startKafka } from '@streamlens/local-infra';
 import {
-  aggregatorOptions, AggregatorService, DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent,
+  DEFAULT_LOCAL_NETWORKS, EnrichedDecoder, LocalAggregator, LocalNetworksByAgent,
 } from '@streamlens/aggregator';
-import { aggregationParams, createTopics, flightTestScenario, publishEncoded, routeIntoBatches } from '@streamlens/aggregator/testing';
+import { aggregationParams, benchAggregatorService, createTopics, flightTestScenario, publishEncoded, routeIntoBatches } from '@streamlens/aggregator/testing';
 import { enrichedBatchesOf } from '../../../test/generators/telemetry-batches.js';
 import { telemetryCapture, TELEMETRY_START_NS } from '../../../test/generators/telemetry-streams.js';
 import { countInstructions, requireValgrind } from '@streamlens/common/testing';
@@ -284,14 +284,8 @@ async function serviceOnce(w: Workload, health: boolean): Promise<{ seconds: num
   const url = process.env.CLICKHOUSE_URL!;
   const database = `bench_health_svc_${health ? 'on' : 'off'}_${Date.now()}`;
   const sql = new ServerSqlClient({ url });
-  const config = loadConfig(aggregatorOptions, {
-    argv: ['--topic-prefix', process.env.BENCH_TOPIC_PREFIX!, '--database', database, '--group-id', `${database}-g`, '--metrics-port', '0',
-      '--max-future-skew', '0', '--idle-timeout', '1s', '--clickhouse-url', url, '--kafka-brokers', brokers.join(','),
-      ...(health ? [] : ['--no-stream-health'])],
-    env: {},
-  }).config;
-  const svc = new AggregatorService(config, {
-    sql, kafka: new Kafka({ clientId: 'bench-health', brokers, logLevel: logLevel.NOTHING }), logger: createLogger({ service: 'bench', level: 'warn' }),
+  const svc = benchAggregatorService({
+    sql, clickhouseUrl: url, brokers, topicPrefix: process.env.BENCH_TOPIC_PREFIX!, database, groupId: `${database}-g`, streamHealth: health,
   });
   await svc.start();
   let firstAt = 0;

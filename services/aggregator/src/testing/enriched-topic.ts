@@ -3,8 +3,10 @@
  * and publish routed batches to it as the dissector would (Avro
  * single-object messages, one partition per routing key).
  */
-import type { Kafka } from 'kafkajs';
-import { AvroCodec, SCHEMA_NAMES, type SqlClient } from '@streamlens/common';
+import { Kafka, logLevel } from 'kafkajs';
+import { AvroCodec, createLogger, loadConfig, SCHEMA_NAMES, type ServerSqlClient, type SqlClient } from '@streamlens/common';
+import { aggregatorOptions } from '../aggregator-options.js';
+import { AggregatorService } from '../aggregator-service.js';
 import type { RoutedBatch } from './synthetic-traffic.js';
 
 export async function createTopics(kafka: Kafka, topics: { topic: string; partitions: number }[]): Promise<void> {
@@ -134,4 +136,23 @@ export async function killMoment(i: number, sql: SqlClient, database: string, ra
   const delay = Math.floor(rand() * maxDelayMs);
   await new Promise((r) => setTimeout(r, delay));
   return `${delay} ms`;
+}
+
+/**
+ * An AggregatorService for a benchmark: the topics under `topicPrefix` into `database` as a new consumer group,
+ * every record accepted (no future-skew check), windows closed after 1 s idle, no metrics port, warnings only.
+ */
+export function benchAggregatorService(o: {
+  sql: ServerSqlClient; clickhouseUrl: string; brokers: string[]; topicPrefix: string; database: string; groupId: string; streamHealth?: boolean;
+}): AggregatorService {
+  const config = loadConfig(aggregatorOptions, {
+    argv: ['--topic-prefix', o.topicPrefix, '--database', o.database, '--group-id', o.groupId, '--metrics-port', '0', '--max-future-skew', '0',
+      '--idle-timeout', '1s', '--clickhouse-url', o.clickhouseUrl, '--kafka-brokers', o.brokers.join(','),
+      ...(o.streamHealth === false ? ['--no-stream-health'] : [])],
+    env: {},
+  }).config;
+  return new AggregatorService(config, {
+    sql: o.sql, kafka: new Kafka({ clientId: 'bench-aggregator', brokers: o.brokers, logLevel: logLevel.NOTHING }),
+    logger: createLogger({ service: 'bench', level: 'warn' }),
+  });
 }
